@@ -1,0 +1,83 @@
+"""Dependencies shared by the routes: the request's unit of work and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPBearer
+from sqlalchemy.orm import Session
+
+from app.db.session import Database
+from app.errors import BadRequest
+from app.services import auth
+from app.services.principal import Principal
+
+bearer_scheme = HTTPBearer(auto_error=False, description="SendGrid API key: `Authorization: Bearer SG...`")
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    with get_database(request).session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[Any, Security(bearer_scheme)] = None,
+    on_behalf_of: Annotated[str | None, Header(description="Subuser username, or `account-id <id>`")] = None,
+) -> Principal:
+    return auth.authenticate(session, request.headers.get("authorization"), on_behalf_of)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def scoped(scope: str | None) -> Callable[[Principal], Principal]:
+    """A dependency that authenticates and requires `scope` (None: any valid key)."""
+
+    def dependency(principal: PrincipalDep) -> Principal:
+        if scope is not None:
+            principal.require_scope(scope)
+        return principal
+
+    return dependency
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON (None when empty); 400 `Bad Request` when it is not JSON."""
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Bad Request") from None
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def optional_int(value: str | None, *, field: str, minimum: int = 1, maximum: int | None = None) -> int | None:
+    """Parse an integer query parameter with SendGrid-style errors."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{field} must be an integer", field=field) from None
+    if number < minimum or (maximum is not None and number > maximum):
+        limits = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise BadRequest(f"{field} must be {limits}", field=field)
+    return number

@@ -1,0 +1,142 @@
+"""`sgmirror`: serve, migrate, seed, create-key, reset, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.config import Settings, describe_settings, get_settings
+from app.db import migrate
+from app.db.models import Account
+from app.db.session import Database
+from app.domain import scopes
+from app.errors import SendGridError
+from app.services import accounts, api_keys, bootstrap, maintenance
+
+
+def _database(settings: Settings) -> Database:
+    url = settings.resolved_database_url()
+    migrate.upgrade(url)
+    return Database(url)
+
+
+def _print_report(report: bootstrap.Report) -> None:
+    for line in report.lines:
+        print(line)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, bootstrap on first start, then run uvicorn."""
+    import uvicorn
+
+    db = _database(settings)
+    with db.session() as session:
+        _print_report(bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key))
+    db.dispose()
+    host = args.host or settings.host
+    port = args.port or settings.http_port
+    print(f"sendgrid-mirror: HTTP API on http://{host}:{port} (database: {db.engine.dialect.name})", flush=True)
+    uvicorn.run(
+        "app.main:create_default_app", factory=True, host=host, port=port, workers=args.workers,
+        log_level=settings.log_level.lower(), access_log=args.access_log,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    migrate.upgrade(settings.resolved_database_url())
+    print("Database is at the latest migration.")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
+    document = _load_document(Path(args.file))
+    db = _database(settings)
+    with db.session() as session:
+        bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key)
+        _print_report(bootstrap.apply_seed(session, document))
+    return 0
+
+
+def _load_document(path: Path) -> Any:
+    text = path.read_text()
+    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+
+
+def cmd_create_key(args: argparse.Namespace, settings: Settings) -> int:
+    db = _database(settings)
+    with db.session() as session:
+        account = accounts.by_username(session, args.account) or session.get(Account, args.account)
+        if account is None:
+            print(f"No account with username or id {args.account!r}.", file=sys.stderr)
+            return 2
+        key_scopes = args.scopes or scopes.full_access_scopes()
+        created = api_keys.add_key(session, account_id=account.id, name=args.name, key_scopes=sorted(key_scopes))
+    print(created.raw)
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
+    db = _database(settings)
+    with db.session() as session:
+        maintenance.clear_all(session)
+        _print_report(bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key))
+    print("All data removed; the partner and 'default' accounts were created again.")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
+    from app.main import create_app
+
+    app = create_app(settings, database=Database("sqlite://"))
+    print(yaml.safe_dump(app.openapi(), sort_keys=False, allow_unicode=True), end="")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sgmirror",
+        description="A local, faithful mirror of the Twilio SendGrid v3 API and SMTP relay.",
+        epilog="Settings (environment variables):\n" + describe_settings(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations, bootstrap on first start, run the mirror")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (use PostgreSQL for >1)")
+    serve.add_argument("--host", help="bind address (default SGMIRROR_HOST)")
+    serve.add_argument("--port", type=int, help="HTTP port (default SGMIRROR_HTTP_PORT)")
+    serve.add_argument("--access-log", action="store_true", help="log each request line")
+    commands.add_parser("migrate", help="apply database migrations")
+    seed = commands.add_parser("seed", help="apply a YAML or JSON seed file (accounts, states, keys)")
+    seed.add_argument("file")
+    key = commands.add_parser("create-key", help="create an API key and print it once")
+    key.add_argument("--account", default=bootstrap.DEFAULT_USERNAME, help="account username or id")
+    key.add_argument("--name", default="cli key")
+    key.add_argument("--scopes", nargs="*", help="scopes (default: full access)")
+    commands.add_parser("reset", help="remove all data and bootstrap again")
+    commands.add_parser("openapi", help="print the served OpenAPI document as YAML")
+    return parser
+
+
+COMMANDS = {
+    "serve": cmd_serve, "migrate": cmd_migrate, "seed": cmd_seed, "create-key": cmd_create_key,
+    "reset": cmd_reset, "openapi": cmd_openapi,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args, get_settings())
+    except SendGridError as error:
+        print(f"sgmirror: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

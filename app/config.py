@@ -1,0 +1,71 @@
+"""Settings: the only place that reads the environment (prefix SGMIRROR_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting of the mirror; each field maps to an `SGMIRROR_<NAME>` variable."""
+
+    model_config = SettingsConfigDict(env_prefix="SGMIRROR_", extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="Folder for the SQLite file, TLS certificate, etc.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/sgmirror.db (PostgreSQL: postgresql://...)"
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP API and SMTP relay bind to")
+    http_port: int = Field(8090, description="HTTP API and web console port")
+    smtp_port: int = Field(2525, description="SMTP relay port (plain + STARTTLS)")
+    smtps_port: int = Field(2465, description="SMTP relay port (implicit TLS)")
+    api_key: str | None = Field(
+        None, description="Bootstrap full-access API key of the 'default' account, taken verbatim (SG.<id>.<secret>)"
+    )
+    partner_api_key: str | None = Field(
+        None, description="Bootstrap API key of the partner account, for /v3/partners/*"
+    )
+    require_verified_sender: bool = Field(
+        True, description="Refuse mail whose from address is not a verified sender or authenticated domain"
+    )
+    admin_token: str | None = Field(
+        None, description="Bearer token for /_mirror/ admin and inspection APIs; open on loopback when unset"
+    )
+    public_url: str | None = Field(
+        None, description="Base URL used in links the mirror generates; default http://<host>:<http_port>"
+    )
+    log_level: str = Field("info", description="Log level: debug, info, warning, error")
+
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the SQLite file in the data dir."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite:///{self.data_dir / 'sgmirror.db'}"
+
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.http_port}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the psycopg 3 driver for plain postgres URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def describe_settings() -> str:
+    """One line per setting, for `sgmirror --help`."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        default = field.default if field.default is not None else "(unset)"
+        lines.append(f"  SGMIRROR_{name.upper():<26} {field.description} [default: {default}]")
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from app.api import errors
+from app.api.middleware import CollapseLeadingSlashes
+from app.api.router import mirror_router, v3
+from app.config import Settings, get_settings
+from app.db.session import Database
+
+DESCRIPTION = (
+    "A local, faithful, stateful mirror of the Twilio SendGrid v3 API. Paths under /v3 answer as SendGrid "
+    "does; paths under /_mirror are the mirror's own inspection and admin API."
+)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """The schema minus FastAPI's 422: the mirror answers bad input with SendGrid's 400."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
+        )
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the app; the database is opened here so tests need no lifespan."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="sendgrid-mirror",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/_mirror/openapi.json",
+        docs_url="/_mirror/docs",
+        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.resolved_database_url())
+    errors.install(app)
+    app.include_router(v3)
+    app.include_router(mirror_router)
+    app.add_middleware(CollapseLeadingSlashes)
+    logging.getLogger("sgmirror").setLevel(settings.log_level.upper())
+    app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    return app
+
+
+def create_default_app() -> FastAPI:
+    """Factory for `uvicorn --factory` (multi-worker serve): settings from the environment."""
+    return create_app()

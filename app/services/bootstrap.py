@@ -1,0 +1,126 @@
+"""First start and seed files: the partner, the `default` account, and declared accounts and keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.models import Account, ApiKey
+from app.domain import account_state, credentials, scopes
+from app.errors import BadRequest
+from app.services import accounts, api_keys
+
+PARTNER_USERNAME = "partner"
+DEFAULT_USERNAME = "default"
+
+
+@dataclass
+class Report:
+    """What a bootstrap or seed did; new secrets are shown to the operator once."""
+
+    lines: list[str] = field(default_factory=list)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+
+
+def bootstrap(session: Session, *, api_key: str | None, partner_api_key: str | None) -> Report:
+    """Create the partner and `default` accounts on an empty database; make sure given keys exist."""
+    report = Report()
+    first_start = not session.scalar(select(func.count()).select_from(Account))
+    if first_start:
+        partner = accounts.create_account(session, kind="partner", username=PARTNER_USERNAME)
+        accounts.create_account(session, kind="customer", parent_id=partner.id, username=DEFAULT_USERNAME)
+        report.say("Created the partner account and the customer account 'default' (activated).")
+    for username, raw, label in ((DEFAULT_USERNAME, api_key, "default"), (PARTNER_USERNAME, partner_api_key, "partner")):
+        account = accounts.by_username(session, username)
+        if account is not None and (raw or first_start):
+            _ensure_key(session, account, raw, f"{label} (bootstrap)", report)
+    return report
+
+
+def _ensure_key(session: Session, account: Account, raw: str | None, name: str, report: Report) -> None:
+    if raw is not None:
+        parsed = credentials.parse_key(raw)
+        if parsed is None:
+            raise BadRequest(f"the bootstrap key for {name} must look like SG.<id>.<secret>", field="api_key")
+        if session.scalar(select(ApiKey.id).where(ApiKey.digest == parsed.digest)) is not None:
+            return
+    created = api_keys.add_key(
+        session, account_id=account.id, name=name, key_scopes=scopes.full_access_scopes(), raw=raw
+    )
+    if raw is None:
+        report.say(f"Full-access API key for '{account.username}' (shown once): {created.raw}")
+    else:
+        report.say(f"Registered the given API key {created.key.id} for '{account.username}'.")
+
+
+def apply_seed(session: Session, document: Any) -> Report:
+    """Apply a seed document: {"accounts": [{username, kind, state, email, keys, subusers}, ...]}."""
+    report = Report()
+    if not isinstance(document, dict) or not isinstance(document.get("accounts", []), list):
+        raise BadRequest("a seed file is an object with an 'accounts' list", field="accounts")
+    partner = accounts.by_username(session, PARTNER_USERNAME)
+    for entry in document.get("accounts", []):
+        _seed_account(session, _mapping(entry, "accounts[]"), parent_id=partner.id if partner else None, report=report)
+    return report
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadRequest(f"{where} entries must be objects", field=where)
+    return value
+
+
+def _seed_account(session: Session, entry: dict[str, Any], *, parent_id: str | None, report: Report) -> Account:
+    kind = str(entry.get("kind", "customer"))
+    if kind not in {"partner", "customer", "subuser"}:
+        raise BadRequest(f"unknown account kind {kind!r}", field="kind")
+    username = entry.get("username")
+    account = accounts.by_username(session, username) if username else None
+    if account is None:
+        parent = accounts.by_username(session, entry["parent"]) if entry.get("parent") else None
+        account = accounts.create_account(
+            session, kind=kind, parent_id=parent.id if parent else (None if kind == "partner" else parent_id),
+            username=username, email=entry.get("email"), profile=entry.get("profile") or {},
+        )
+        report.say(f"Created {kind} account {username or account.id} ({account.id}).")
+    _seed_state(session, account, entry.get("state"))
+    for key_entry in entry.get("keys", []) or []:
+        _seed_key(session, account, _mapping(key_entry, "keys[]"), report)
+    for sub in entry.get("subusers", []) or []:
+        sub_entry = {**_mapping(sub, "subusers[]"), "kind": "subuser"}
+        _seed_account(session, sub_entry, parent_id=account.id, report=report)
+    return account
+
+
+def _seed_state(session: Session, account: Account, state: Any) -> None:
+    if state is None:
+        return
+    target = account_state.parse_state(str(state))
+    if target is None:
+        raise BadRequest(f"unknown account state {state!r}", field="state")
+    accounts.set_state(session, account, target)
+
+
+def _seed_key(session: Session, account: Account, entry: dict[str, Any], report: Report) -> None:
+    raw = entry.get("key")
+    key_scopes = entry.get("scopes")
+    if key_scopes is not None and (
+        not isinstance(key_scopes, list) or any(s not in scopes.grantable_scopes() for s in key_scopes)
+    ):
+        raise BadRequest(f"invalid scopes for key {entry.get('name')!r}", field="scopes")
+    if raw is not None and session.scalar(
+        select(ApiKey.id).where(ApiKey.digest == credentials.digest(str(raw)))
+    ) is not None:
+        return
+    created = api_keys.add_key(
+        session, account_id=account.id, name=str(entry.get("name", "seeded key")),
+        key_scopes=sorted(key_scopes) if key_scopes is not None else scopes.full_access_scopes(),
+        raw=str(raw) if raw is not None else None,
+    )
+    if raw is None:
+        report.say(f"API key '{created.key.name}' for {account.username or account.id} (shown once): {created.raw}")

@@ -42,8 +42,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.http_port
     print(f"sendgrid-mirror: HTTP API on http://{host}:{port} (database: {db.engine.dialect.name})", flush=True)
     uvicorn.run(
-        "app.main:create_default_app", factory=True, host=host, port=port, workers=args.workers,
-        log_level=settings.log_level.lower(), access_log=args.access_log,
+        "app.main:create_default_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        access_log=args.access_log,
     )
     return 0
 
@@ -124,8 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "serve": cmd_serve, "migrate": cmd_migrate, "seed": cmd_seed, "create-key": cmd_create_key,
-    "reset": cmd_reset, "openapi": cmd_openapi,
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "create-key": cmd_create_key,
+    "reset": cmd_reset,
+    "openapi": cmd_openapi,
 }
 
 

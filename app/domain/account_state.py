@@ -95,6 +95,11 @@ def require(state: str, capability: Capability) -> None:
         raise CapabilityDenied(rule(state).denial or "access forbidden")
 
 
+def changes(current: str, target: AccountState) -> bool:
+    """Whether moving to `target` is a change at all."""
+    return parse_state(current) is not target
+
+
 def can_transition(current: str, target: AccountState) -> bool:
     return target in TRANSITIONS[parse_state(current) or AccountState.INDETERMINATE]
 

@@ -42,6 +42,8 @@ def json_request_body(model: type[BaseModel], *, required: bool = True) -> dict[
     return {
         "requestBody": {
             "required": required,
-            "content": {"application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}},
+            "content": {
+                "application/json": {"schema": model.model_json_schema(ref_template="#/components/schemas/{model}")}
+            },
         }
     }

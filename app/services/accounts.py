@@ -24,8 +24,15 @@ def create_account(
     is_test: bool = False,
 ) -> Account:
     account = Account(
-        id=credentials.new_account_id(), kind=kind, parent_id=parent_id, username=username, email=email,
-        state=AccountState.ACTIVATED.value, disabled=False, is_test=is_test, profile=profile or {},
+        id=credentials.new_account_id(),
+        kind=kind,
+        parent_id=parent_id,
+        username=username,
+        email=email,
+        state=AccountState.ACTIVATED.value,
+        disabled=False,
+        is_test=is_test,
+        profile=profile or {},
     )
     session.add(account)
     session.flush()
@@ -45,7 +52,7 @@ def get_account(session: Session, account_id: str) -> Account:
 
 def set_state(session: Session, account: Account, target: AccountState) -> None:
     """Move an account to `target` and apply the state's effects in this transaction."""
-    if account.state == target.value:
+    if not account_state.changes(account.state, target):
         return
     if not account_state.can_transition(account.state, target):
         raise BadRequest(f"account state cannot change from {account.state} to {target.value}", field="state")

@@ -34,14 +34,20 @@ def create(session: Session, principal: Principal, *, name: Any, requested_scope
     return add_key(session, account_id=principal.account_id, name=clean_name, key_scopes=granted)
 
 
-def add_key(session: Session, *, account_id: str, name: str, key_scopes: list[str], raw: str | None = None) -> CreatedKey:
+def add_key(
+    session: Session, *, account_id: str, name: str, key_scopes: list[str], raw: str | None = None
+) -> CreatedKey:
     """Insert a key row (generated, or a verbatim key from bootstrap/seed); returns the raw key once."""
     raw_key = raw or credentials.generate_key()
     parsed = credentials.parse_key(raw_key)
     if parsed is None:
         raise BadRequest("API keys must look like SG.<id>.<secret>", field="api_key")
     key = ApiKey(
-        id=parsed.key_id, account_id=account_id, name=name, digest=parsed.digest, scopes=key_scopes,
+        id=parsed.key_id,
+        account_id=account_id,
+        name=name,
+        digest=parsed.digest,
+        scopes=key_scopes,
         created_at=utcnow(),
     )
     session.add(key)

@@ -35,7 +35,10 @@ def bootstrap(session: Session, *, api_key: str | None, partner_api_key: str | N
         partner = accounts.create_account(session, kind="partner", username=PARTNER_USERNAME)
         accounts.create_account(session, kind="customer", parent_id=partner.id, username=DEFAULT_USERNAME)
         report.say("Created the partner account and the customer account 'default' (activated).")
-    for username, raw, label in ((DEFAULT_USERNAME, api_key, "default"), (PARTNER_USERNAME, partner_api_key, "partner")):
+    for username, raw, label in (
+        (DEFAULT_USERNAME, api_key, "default"),
+        (PARTNER_USERNAME, partner_api_key, "partner"),
+    ):
         account = accounts.by_username(session, username)
         if account is not None and (raw or first_start):
             _ensure_key(session, account, raw, f"{label} (bootstrap)", report)
@@ -84,8 +87,12 @@ def _seed_account(session: Session, entry: dict[str, Any], *, parent_id: str | N
     if account is None:
         parent = accounts.by_username(session, entry["parent"]) if entry.get("parent") else None
         account = accounts.create_account(
-            session, kind=kind, parent_id=parent.id if parent else (None if kind == "partner" else parent_id),
-            username=username, email=entry.get("email"), profile=entry.get("profile") or {},
+            session,
+            kind=kind,
+            parent_id=parent.id if parent else (None if kind == "partner" else parent_id),
+            username=username,
+            email=entry.get("email"),
+            profile=entry.get("profile") or {},
         )
         report.say(f"Created {kind} account {username or account.id} ({account.id}).")
     _seed_state(session, account, entry.get("state"))
@@ -113,12 +120,15 @@ def _seed_key(session: Session, account: Account, entry: dict[str, Any], report:
         not isinstance(key_scopes, list) or any(s not in scopes.grantable_scopes() for s in key_scopes)
     ):
         raise BadRequest(f"invalid scopes for key {entry.get('name')!r}", field="scopes")
-    if raw is not None and session.scalar(
-        select(ApiKey.id).where(ApiKey.digest == credentials.digest(str(raw)))
-    ) is not None:
+    if (
+        raw is not None
+        and session.scalar(select(ApiKey.id).where(ApiKey.digest == credentials.digest(str(raw)))) is not None
+    ):
         return
     created = api_keys.add_key(
-        session, account_id=account.id, name=str(entry.get("name", "seeded key")),
+        session,
+        account_id=account.id,
+        name=str(entry.get("name", "seeded key")),
         key_scopes=sorted(key_scopes) if key_scopes is not None else scopes.full_access_scopes(),
         raw=str(raw) if raw is not None else None,
     )

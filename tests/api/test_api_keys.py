@@ -104,8 +104,11 @@ async def test_unknown_or_foreign_key_ids_are_404(client: httpx.AsyncClient, key
         ({"name": 5}, "name", "name must be a string of 1 to 100 characters"),
         ({"name": "x", "scopes": "mail.send"}, "scopes", "scopes must be an array of strings"),
         ({"name": "x", "scopes": ["mail.sendd"]}, "scopes", "one or more of given scopes are invalid"),
-        ({"name": "x", "scopes": ["billing.read", "mail.send"]}, "scopes",
-         "billing scopes cannot be combined with other scopes"),
+        (
+            {"name": "x", "scopes": ["billing.read", "mail.send"]},
+            "scopes",
+            "billing scopes cannot be combined with other scopes",
+        ),
     ],
 )
 async def test_invalid_create_bodies_are_400(

@@ -17,7 +17,9 @@ from tests.conftest import Keys, bearer
 
 pytestmark = pytest.mark.anyio
 
-INVALID_GRANT = {"errors": [{"field": None, "message": "The provided authorization grant is invalid, expired, or revoked"}]}
+INVALID_GRANT = {
+    "errors": [{"field": None, "message": "The provided authorization grant is invalid, expired, or revoked"}]
+}
 BAD_CREDENTIALS = {"errors": [{"field": None, "message": "Permission denied, wrong credentials"}]}
 FORBIDDEN = {"errors": [{"field": None, "message": "access forbidden"}]}
 
@@ -53,13 +55,17 @@ async def test_header_names_and_scheme_match_case_insensitively(client: httpx.As
 
 
 async def test_scopes_lists_the_calling_keys_scopes(client: httpx.AsyncClient, keys: Keys) -> None:
-    created = await client.post("/v3/api_keys", headers=bearer(keys.default), json={"name": "n", "scopes": ["mail.send"]})
+    created = await client.post(
+        "/v3/api_keys", headers=bearer(keys.default), json={"name": "n", "scopes": ["mail.send"]}
+    )
     response = await client.get("/v3/scopes", headers=bearer(created.json()["api_key"]))
     assert response.json() == {"scopes": ["mail.send"]}
 
 
 async def test_missing_scope_is_access_forbidden(client: httpx.AsyncClient, keys: Keys) -> None:
-    created = await client.post("/v3/api_keys", headers=bearer(keys.default), json={"name": "n", "scopes": ["mail.send"]})
+    created = await client.post(
+        "/v3/api_keys", headers=bearer(keys.default), json={"name": "n", "scopes": ["mail.send"]}
+    )
     response = await client.get("/v3/api_keys", headers=bearer(created.json()["api_key"]))
     assert response.status_code == 403
     assert response.json() == FORBIDDEN
@@ -84,9 +90,17 @@ async def test_keys_of_a_deactivated_account_answer_like_revoked_ones(
 def _seed_subuser(db: Database) -> str:
     subuser_key = "SG.subuserKey00000000000.subuserSecret"
     with db.session() as session:
-        bootstrap.apply_seed(session, {"accounts": [{"username": "default", "subusers": [
-            {"username": "sub-one", "keys": [{"name": "sub key", "key": subuser_key}]}
-        ]}]})
+        bootstrap.apply_seed(
+            session,
+            {
+                "accounts": [
+                    {
+                        "username": "default",
+                        "subusers": [{"username": "sub-one", "keys": [{"name": "sub key", "key": subuser_key}]}],
+                    }
+                ]
+            },
+        )
     return subuser_key
 
 
@@ -111,10 +125,14 @@ async def test_partner_acts_for_its_customer_by_account_id(client: httpx.AsyncCl
         default = accounts.by_username(session, bootstrap.DEFAULT_USERNAME)
         assert default is not None
         account_id = default.id
-    response = await client.get("/v3/api_keys", headers={**bearer(keys.partner), "On-Behalf-Of": f"account-id {account_id}"})
+    response = await client.get(
+        "/v3/api_keys", headers={**bearer(keys.partner), "On-Behalf-Of": f"account-id {account_id}"}
+    )
     assert response.status_code == 200
     assert [k["name"] for k in response.json()["result"]] == ["default (bootstrap)"]
-    denied = await client.get("/v3/api_keys", headers={**bearer(keys.default), "On-Behalf-Of": f"account-id {account_id}"})
+    denied = await client.get(
+        "/v3/api_keys", headers={**bearer(keys.default), "On-Behalf-Of": f"account-id {account_id}"}
+    )
     assert denied.status_code == 403
 
 

@@ -31,8 +31,11 @@ def _with_scopes(key: ApiKey) -> schemas.ApiKeyWithScopes:
 
 
 @router.post(
-    "/v3/api_keys", status_code=201, response_model=schemas.ApiKeyCreated,
-    responses=error_responses(400, 403), openapi_extra=json_request_body(schemas.ApiKeyCreate),
+    "/v3/api_keys",
+    status_code=201,
+    response_model=schemas.ApiKeyCreated,
+    responses=error_responses(400, 403),
+    openapi_extra=json_request_body(schemas.ApiKeyCreate),
 )
 def create_api_key(session: SessionDep, principal: Creator, body: JsonBody) -> schemas.ApiKeyCreated:
     """Create a key; the response is the only time its secret is shown."""
@@ -42,7 +45,9 @@ def create_api_key(session: SessionDep, principal: Creator, body: JsonBody) -> s
 
 
 @router.get("/v3/api_keys", response_model=schemas.ApiKeyList, responses=error_responses(400, 403))
-def list_api_keys(session: SessionDep, principal: Reader, limit: Annotated[str | None, Query()] = None) -> schemas.ApiKeyList:
+def list_api_keys(
+    session: SessionDep, principal: Reader, limit: Annotated[str | None, Query()] = None
+) -> schemas.ApiKeyList:
     """The account's keys, oldest first."""
     keys = api_keys.list_keys(session, principal, limit=optional_int(limit, field="limit"))
     return schemas.ApiKeyList(result=[schemas.ApiKeySummary(api_key_id=k.id, name=k.name) for k in keys])
@@ -55,8 +60,10 @@ def get_api_key(session: SessionDep, principal: Reader, api_key_id: str) -> sche
 
 
 @router.patch(
-    "/v3/api_keys/{api_key_id}", response_model=schemas.ApiKeySummary,
-    responses=error_responses(400, 403, 404), openapi_extra=json_request_body(schemas.ApiKeyRename),
+    "/v3/api_keys/{api_key_id}",
+    response_model=schemas.ApiKeySummary,
+    responses=error_responses(400, 403, 404),
+    openapi_extra=json_request_body(schemas.ApiKeyRename),
 )
 def rename_api_key(session: SessionDep, principal: Updater, api_key_id: str, body: JsonBody) -> schemas.ApiKeySummary:
     """Rename a key; its scopes are untouched."""
@@ -65,10 +72,14 @@ def rename_api_key(session: SessionDep, principal: Updater, api_key_id: str, bod
 
 
 @router.put(
-    "/v3/api_keys/{api_key_id}", response_model=schemas.ApiKeyWithScopes,
-    responses=error_responses(400, 403, 404), openapi_extra=json_request_body(schemas.ApiKeyReplace),
+    "/v3/api_keys/{api_key_id}",
+    response_model=schemas.ApiKeyWithScopes,
+    responses=error_responses(400, 403, 404),
+    openapi_extra=json_request_body(schemas.ApiKeyReplace),
 )
-def replace_api_key(session: SessionDep, principal: Updater, api_key_id: str, body: JsonBody) -> schemas.ApiKeyWithScopes:
+def replace_api_key(
+    session: SessionDep, principal: Updater, api_key_id: str, body: JsonBody
+) -> schemas.ApiKeyWithScopes:
     """Replace a key's name and its whole scope set."""
     key = api_keys.replace(
         session, principal, api_key_id, name=_field(body, "name"), requested_scopes=_field(body, "scopes")
@@ -76,7 +87,9 @@ def replace_api_key(session: SessionDep, principal: Updater, api_key_id: str, bo
     return _with_scopes(key)
 
 
-@router.delete("/v3/api_keys/{api_key_id}", status_code=204, response_class=Response, responses=error_responses(403, 404))
+@router.delete(
+    "/v3/api_keys/{api_key_id}", status_code=204, response_class=Response, responses=error_responses(403, 404)
+)
 def delete_api_key(session: SessionDep, principal: Deleter, api_key_id: str) -> Response:
     """Revoke a key at once."""
     api_keys.delete(session, principal, api_key_id)

@@ -1,0 +1,36 @@
+# sendgrid-mirror — `make run` starts the mirror, `make test` runs every check CI runs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test lint check system-deps openapi bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP) ## run the mirror (HTTP 8090) on the embedded SQLite database in ./data
+	$(BIN)/sgmirror serve
+
+system-deps: ## install the system packages the test suite uses (PostgreSQL, Node), when run as root
+	bash scripts/install-system-deps.sh
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: $(STAMP) system-deps lint ## the whole suite: lint, unit, API on SQLite and PostgreSQL, SDK contract tests
+	$(BIN)/pytest
+
+openapi: $(STAMP) ## regenerate openapi.yaml from the app
+	$(BIN)/sgmirror openapi > openapi.yaml
+
+clean: ## remove the virtualenv and local data
+	rm -rf $(VENV) data

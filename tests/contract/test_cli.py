@@ -1,0 +1,121 @@
+"""`sgmirror` as a user runs it: serve on first start, a known key from the environment, seed, keys, reset."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.postgres import free_port
+
+pytestmark = pytest.mark.contract
+
+KEY_PATTERN = re.compile(r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}")
+KNOWN_KEY = "SG.ciKnownKey00000000000.ciKnownSecret0000000000000000000000000000000"
+
+
+def _env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
+    env.update(SGMIRROR_DATA_DIR=str(data_dir), SGMIRROR_HTTP_PORT=str(free_port()), **extra)
+    return env
+
+
+def _sgmirror(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.fixture
+def running(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    env = _env(tmp_path / "data")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    yield process, env
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=15)
+
+
+def _first_lines_until_ready(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + 30
+    while "HTTP API on" not in seen and time.monotonic() < deadline:
+        seen += process.stdout.readline()
+    return seen
+
+
+def _wait_http(port: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/_mirror/health", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the mirror did not answer")
+
+
+def test_first_start_prints_one_full_access_key_that_works(
+    running: tuple[subprocess.Popen[str], dict[str, str]],
+) -> None:
+    process, env = running
+    output = _first_lines_until_ready(process)
+    default_key = re.search(r"for 'default' \(shown once\): (\S+)", output)
+    assert default_key is not None
+    assert KEY_PATTERN.fullmatch(default_key.group(1))
+    _wait_http(env["SGMIRROR_HTTP_PORT"])
+    response = httpx.get(
+        f"http://127.0.0.1:{env['SGMIRROR_HTTP_PORT']}/v3/scopes",
+        headers={"Authorization": f"Bearer {default_key.group(1)}"},
+    )
+    assert response.status_code == 200
+    assert "mail.send" in response.json()["scopes"]
+
+
+def test_known_key_from_the_environment_seed_create_key_and_reset(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data", SGMIRROR_API_KEY=KNOWN_KEY)
+    assert _sgmirror(env, "migrate").returncode == 0
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "accounts:\n"
+        "  - username: acme\n    state: suspended\n"
+        "    keys:\n      - {name: ci, key: SG.acmeKey.acmeSecret, scopes: [mail.send]}\n"
+        "    subusers:\n      - {username: acme-eu}\n"
+    )
+    seeded = _sgmirror(env, "seed", str(seed))
+    assert seeded.returncode == 0, seeded.stderr
+    assert "acme-eu" in seeded.stdout
+    created = _sgmirror(env, "create-key", "--account", "acme", "--scopes", "mail.send")
+    assert KEY_PATTERN.fullmatch(created.stdout.strip())
+    missing = _sgmirror(env, "create-key", "--account", "nobody")
+    assert missing.returncode == 2
+    reset = _sgmirror(env, "reset")
+    assert reset.returncode == 0
+    assert "Registered the given API key" in reset.stdout
+    again = _sgmirror(env, "create-key", "--account", "acme")
+    assert again.returncode == 2
+
+
+def test_help_documents_every_setting() -> None:
+    help_text = _sgmirror(dict(os.environ), "--help").stdout
+    for name in (
+        "DATA_DIR",
+        "DATABASE_URL",
+        "HOST",
+        "HTTP_PORT",
+        "SMTP_PORT",
+        "SMTPS_PORT",
+        "API_KEY",
+        "PARTNER_API_KEY",
+        "REQUIRE_VERIFIED_SENDER",
+        "ADMIN_TOKEN",
+    ):
+        assert f"SGMIRROR_{name} " in help_text

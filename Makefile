@@ -29,6 +29,11 @@ lint: $(STAMP) ## ruff and mypy
 test: $(STAMP) system-deps lint ## the whole suite: lint, unit, API on SQLite and PostgreSQL, SDK contract tests
 	$(BIN)/pytest
 
+bench: $(STAMP) ## mail-send benchmark, mirror vs bare FastAPI ceiling, via wrk (BENCH_ARGS="--rounds 1 --duration 5")
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 openapi: $(STAMP) ## regenerate openapi.yaml from the app
 	$(BIN)/sgmirror openapi > openapi.yaml
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +39,15 @@ class Settings(BaseSettings):
         None, description="Base URL used in links the mirror generates; default http://<host>:<http_port>"
     )
     log_level: str = Field("info", description="Log level: debug, info, warning, error")
+    ip_pool: str = Field(
+        "198.51.100.0/24", description="IPv4 network (CIDR) that dedicated IPs are allocated from (TEST-NET-2 default)"
+    )
+
+    @field_validator("ip_pool")
+    @classmethod
+    def _valid_ip_pool(cls, value: str) -> str:
+        ipaddress.IPv4Network(value, strict=False)
+        return value
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the SQLite file in the data dir."""

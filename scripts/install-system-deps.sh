@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Python: PostgreSQL server binaries (the tests start their own
-# throwaway server). Does nothing when everything is present; needs root (or sudo) otherwise.
+# throwaway server) and Node.js with npm (the Node SDK contract tests; tests/support/node.py runs `npm ci`).
+# Does nothing when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

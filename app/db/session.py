@@ -11,9 +11,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.signal import CommitSignal
+from app.db.writer import GroupCommitWriter
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned per backend; SQLite transactions take the write lock up front."""
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine tuned per backend; SQLite write transactions take the write lock up front."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -21,7 +24,8 @@ def make_engine(url: str) -> Engine:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _configure_sqlite)
-    event.listen(engine, "begin", _begin_immediate)
+    # Readers keep SQLite's deferred BEGIN so that, under WAL, they never wait for the writer.
+    event.listen(engine, "begin", _begin_deferred if read_only else _begin_immediate)
     return engine
 
 
@@ -34,6 +38,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
     cursor.close()
 
 
@@ -41,13 +47,22 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 class Database:
-    """One engine and its session factory."""
+    """The engines (writes, reads), the session factory and the group-commit writer of one database."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.reader = make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite" else self.engine
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(self.reader, expire_on_commit=False)
+        self.writer = GroupCommitWriter(self.engine)
+        self.commits = CommitSignal()
+        self.writer.on_commit(self.commits.notify)
 
     @property
     def is_sqlite(self) -> bool:
@@ -64,5 +79,13 @@ class Database:
                 session.rollback()
                 raise
 
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only unit of work; closing it discards any change and keeps loaded rows readable."""
+        with self.read_sessionmaker() as session:
+            yield session
+
     def dispose(self) -> None:
+        self.writer.close()
         self.engine.dispose()
+        self.reader.dispose()

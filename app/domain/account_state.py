@@ -51,8 +51,9 @@ _NOT_AUTHORIZED = "You are not authorized to access SendGrid, please contact Sup
 
 RULES: dict[AccountState, StateRule] = {
     AccountState.ACTIVATED: StateRule(_ALL, (Effect.RESTORE_API_KEYS,), ""),
-    # Suspended accounts log in and use the API but every send is refused.
-    AccountState.SUSPENDED: StateRule(_ALL - {Capability.SEND_MAIL}, (), _SUSPENDED_TEXT),
+    # Suspended accounts log in and use the API but every send is refused; keys switched off by a
+    # deactivation come back, since suspension does not deactivate keys.
+    AccountState.SUSPENDED: StateRule(_ALL - {Capability.SEND_MAIL}, (Effect.RESTORE_API_KEYS,), _SUSPENDED_TEXT),
     AccountState.DEACTIVATED: StateRule(frozenset(), (Effect.DEACTIVATE_API_KEYS,), _NOT_AUTHORIZED),
     AccountState.BANNED: StateRule(
         frozenset(),
@@ -78,6 +79,12 @@ def parse_state(value: str) -> AccountState | None:
         return AccountState(value)
     except ValueError:
         return None
+
+
+def partner_settable(value: object) -> AccountState | None:
+    """The state a partner's PUT .../state names, or None when partners may not set it."""
+    state = parse_state(value) if isinstance(value, str) else None
+    return state if state in PARTNER_SETTABLE else None
 
 
 def rule(state: str) -> StateRule:

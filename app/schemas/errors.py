@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
     429: "Too Many Requests",

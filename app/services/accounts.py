@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from app.db.models import Account, ApiKey
-from app.domain import account_state, credentials
+from app.db.models import Account, ApiKey, IpAddress
+from app.domain import account_state, credentials, provisioning
 from app.domain.account_state import AccountState, Effect
 from app.errors import BadRequest, NotFound
+
+# SendGrid's numeric user ids look like 7 to 9 digits.
+_USER_ID_RANGE = (1_000_000, 999_999_999)
 
 
 def create_account(
@@ -22,6 +26,9 @@ def create_account(
     email: str | None = None,
     profile: dict[str, Any] | None = None,
     is_test: bool = False,
+    password_hash: str | None = None,
+    region: str = "global",
+    offerings: list[dict[str, Any]] | None = None,
 ) -> Account:
     account = Account(
         id=credentials.new_account_id(),
@@ -33,10 +40,21 @@ def create_account(
         disabled=False,
         is_test=is_test,
         profile=profile or {},
+        user_id=_new_user_id(session),
+        password_hash=password_hash,
+        region=region,
+        offerings=offerings or [],
     )
     session.add(account)
     session.flush()
     return account
+
+
+def _new_user_id(session: Session) -> int:
+    while True:
+        candidate = _USER_ID_RANGE[0] + secrets.randbelow(_USER_ID_RANGE[1] - _USER_ID_RANGE[0])
+        if session.scalar(select(Account.id).where(Account.user_id == candidate)) is None:
+            return candidate
 
 
 def by_username(session: Session, username: str) -> Account | None:
@@ -50,16 +68,36 @@ def get_account(session: Session, account_id: str) -> Account:
     return account
 
 
+def find(session: Session, id_or_username: str) -> Account:
+    """An account by id, else by username; 404 otherwise."""
+    account = session.get(Account, id_or_username) or by_username(session, id_or_username)
+    if account is None:
+        raise NotFound()
+    return account
+
+
+def delete_account(session: Session, account: Account) -> None:
+    """Remove an account for good: its keys, subusers, IPs and console sessions go with it."""
+    session.delete(account)
+    session.flush()
+
+
 def set_state(session: Session, account: Account, target: AccountState) -> None:
     """Move an account to `target` and apply the state's effects in this transaction."""
     if not account_state.changes(account.state, target):
         return
     if not account_state.can_transition(account.state, target):
-        raise BadRequest(f"account state cannot change from {account.state} to {target.value}", field="state")
+        raise BadRequest(_refusal(account.state, target), field="state", error_id=provisioning.STATE_CHANGE)
     account.state = target.value
     for effect in account_state.on_enter(target):
         _EFFECTS[effect](session, account)
     session.flush()
+
+
+def _refusal(current: str, target: AccountState) -> str:
+    if account_state.is_terminal(current):
+        return f"The account is {current}, a final state: its state cannot be changed to {target.value}"
+    return f"Account state cannot change from {current} to {target.value}"
 
 
 def _family_ids(session: Session, account: Account) -> list[str]:
@@ -88,7 +126,8 @@ def _remove_subusers(session: Session, account: Account) -> None:
 
 
 def _unassign_ips(session: Session, account: Account) -> None:
-    """Dedicated IPs arrive with the IP endpoints; nothing is assigned before that."""
+    """The account's dedicated IPs go back to the pool (their subuser assignments cascade)."""
+    session.execute(delete(IpAddress).where(IpAddress.account_id == account.id))
 
 
 _EFFECTS = {

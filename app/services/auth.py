@@ -1,20 +1,23 @@
-"""Authenticate `Authorization: Bearer SG...` (+ `On-Behalf-Of`) into a Principal: one SELECT."""
+"""Authenticate `Authorization: Bearer SG...` (+ `On-Behalf-Of`) into a Principal: one SELECT, then cached."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime
+from functools import partial
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
-from app.db.base import utcnow
+from app.db.base import table_of, utcnow
 from app.db.models import Account, ApiKey
+from app.db.session import Database
 from app.domain import account_state, credentials
 from app.domain.account_state import Capability
 from app.errors import BAD_CREDENTIALS, INVALID_GRANT, NO_CREDENTIALS, Forbidden, Unauthorized
 from app.services.principal import Principal
 
-_LAST_USED_RESOLUTION = timedelta(minutes=1)
+_TOUCH_SECONDS = 60.0
 _ACCOUNT_ID_PREFIX = "account-id "
 
 
@@ -29,51 +32,125 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def authenticate(session: Session, authorization: str | None, on_behalf_of: str | None = None) -> Principal:
-    parsed = credentials.parse_key(bearer_token(authorization))
-    if parsed is None:
-        raise Unauthorized(BAD_CREDENTIALS)
-    row = session.execute(
-        select(ApiKey, Account).join(Account, ApiKey.account_id == Account.id).where(ApiKey.id == parsed.key_id)
-    ).first()
-    if row is None:
-        raise Unauthorized(INVALID_GRANT)
-    key, account = row
-    if not credentials.digests_match(key.digest, parsed.digest) or not _key_usable(session, key, account):
-        raise Unauthorized(INVALID_GRANT)
-    _touch(key)
-    principal = _principal(key, account)
+def authenticate(db: Database, authorization: str | None, on_behalf_of: str | None = None) -> Principal:
+    """The principal of a request: the key (cached briefly), then the account it acts for."""
+    principal = key_principal(db, authorization)
     if on_behalf_of and on_behalf_of.strip():
-        return _impersonate(session, principal, on_behalf_of.strip())
+        with db.read_session() as session:
+            return _impersonate(session, principal, on_behalf_of.strip())
     return principal
 
 
-def _key_usable(session: Session, key: ApiKey, account: Account) -> bool:
-    if not key.active or not account_state.allows(account.state, Capability.USE_API_KEYS):
-        return False
-    if account.parent_id is None or account.kind != "subuser":
-        return True
-    # A subuser's keys follow its parent's state as well as its own.
-    parent = session.get(Account, account.parent_id)
-    return parent is not None and account_state.allows(parent.state, Capability.USE_API_KEYS)
+def key_principal(db: Database, authorization: str | None) -> Principal:
+    parsed = credentials.parse_key(bearer_token(authorization))
+    if parsed is None:
+        raise Unauthorized(BAD_CREDENTIALS)
+    principal = _cache.get(parsed.digest)
+    if principal is None:
+        principal = _load(db, parsed)
+        _cache.put(parsed.digest, principal)
+    _touch(db, principal.key_id)
+    return principal
 
 
-def _touch(key: ApiKey) -> None:
-    now = utcnow()
-    last = key.last_used_at
-    if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo))) > _LAST_USED_RESOLUTION:
-        key.last_used_at = now
-
-
-def _principal(key: ApiKey, account: Account) -> Principal:
-    return Principal(
-        key_id=key.id,
-        key_account_id=account.id,
-        account_id=account.id,
-        account_kind=account.kind,
-        account_state=account.state,
-        scopes=frozenset(key.scopes),
+_PARENT = aliased(Account)
+_KEY_QUERY = (
+    select(
+        ApiKey.id, ApiKey.digest, ApiKey.scopes, ApiKey.active, Account.id.label("account_id"), Account.kind,
+        Account.state, Account.disabled, _PARENT.state.label("parent_state"),
     )
+    .join(Account, ApiKey.account_id == Account.id)
+    .outerjoin(_PARENT, (_PARENT.id == Account.parent_id) & (Account.kind == "subuser"))
+    .where(ApiKey.id == bindparam("key_id"))
+)  # fmt: skip
+
+
+def _load(db: Database, parsed: credentials.ParsedKey) -> Principal:
+    """One SELECT: the key, its account and (for subusers) the parent's state."""
+    with db.reader.connect() as conn:
+        row = conn.execute(_KEY_QUERY, {"key_id": parsed.key_id}).first()
+    if row is None or not credentials.digests_match(row.digest, parsed.digest):
+        raise Unauthorized(INVALID_GRANT)
+    states = [row.state] if row.parent_state is None else [row.state, row.parent_state]
+    # A subuser's keys follow its parent's state as well as its own, and stop while it is disabled.
+    usable = row.active and not row.disabled
+    if not usable or not all(account_state.allows(state, Capability.USE_API_KEYS) for state in states):
+        raise Unauthorized(INVALID_GRANT)
+    return Principal(
+        key_id=row.id,
+        key_account_id=row.account_id,
+        account_id=row.account_id,
+        account_kind=row.kind,
+        account_state=row.state,
+        scopes=frozenset(row.scopes),
+        parent_state=row.parent_state,
+    )
+
+
+class _PrincipalCache:
+    """Authenticated keys for a second; any commit that changes keys or accounts empties it at once.
+
+    Other processes learn of a revocation within `ttl` seconds (SendGrid itself documents a delay).
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, digest: str) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[digest] = (time.monotonic(), principal)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+_cache = _PrincipalCache(ttl=1.0)
+_last_touch: dict[str, float] = {}
+
+
+def invalidate_cache() -> None:
+    _cache.clear()
+
+
+def _touch(db: Database, key_id: str) -> None:
+    """Record `last_used_at` at most once a minute per key, without making the request wait for it."""
+    now = time.monotonic()
+    if now - _last_touch.get(key_id, -_TOUCH_SECONDS) < _TOUCH_SECONDS:
+        return
+    _last_touch[key_id] = now
+    db.writer.run_later(partial(_touch_job, key_id=key_id, moment=utcnow()))
+
+
+def _touch_job(conn: Connection, *, key_id: str, moment: datetime) -> None:
+    keys = table_of(ApiKey)
+    conn.execute(update(keys).where(keys.c.id == key_id).values(last_used_at=moment))
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_rows(session: Session, _context: object) -> None:
+    touched = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(row, (ApiKey, Account)) for row in touched):
+        session.info["auth_stale"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk_writes(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["auth_stale"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop("auth_stale", False):
+        invalidate_cache()
 
 
 def _impersonate(session: Session, principal: Principal, on_behalf_of: str) -> Principal:
@@ -94,4 +171,6 @@ def _impersonate(session: Session, principal: Principal, on_behalf_of: str) -> P
         account_kind=target.kind,
         account_state=target.state,
         scopes=principal.scopes,
+        # The caller is the target's parent: a subuser also acts within the caller's state.
+        parent_state=principal.account_state if target.kind == "subuser" else None,
     )

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Account, ApiKey
-from app.domain import account_state, credentials, scopes
+from app.domain import account_state, credentials, passwords, provisioning, scopes
 from app.errors import BadRequest
-from app.services import accounts, api_keys
+from app.services import accounts, api_keys, ips
 
 PARTNER_USERNAME = "partner"
 DEFAULT_USERNAME = "default"
@@ -62,7 +62,7 @@ def _ensure_key(session: Session, account: Account, raw: str | None, name: str, 
 
 
 def apply_seed(session: Session, document: Any) -> Report:
-    """Apply a seed document: {"accounts": [{username, kind, state, email, keys, subusers}, ...]}."""
+    """Apply a seed document: {"accounts": [{username, kind, state, email, keys, ips, subusers, ...}, ...]}."""
     report = Report()
     if not isinstance(document, dict) or not isinstance(document.get("accounts", []), list):
         raise BadRequest("a seed file is an object with an 'accounts' list", field="accounts")
@@ -95,13 +95,44 @@ def _seed_account(session: Session, entry: dict[str, Any], *, parent_id: str | N
             profile=entry.get("profile") or {},
         )
         report.say(f"Created {kind} account {username or account.id} ({account.id}).")
-    _seed_state(session, account, entry.get("state"))
     for key_entry in entry.get("keys", []) or []:
         _seed_key(session, account, _mapping(key_entry, "keys[]"), report)
+    _seed_details(session, account, entry)
+    if entry.get("ips") is not None:
+        _seed_ips(session, account, entry["ips"])
     for sub in entry.get("subusers", []) or []:
         sub_entry = {**_mapping(sub, "subusers[]"), "kind": "subuser"}
         _seed_account(session, sub_entry, parent_id=account.id, report=report)
+    # Last, so that entering the state applies its effects to everything seeded above.
+    _seed_state(session, account, entry.get("state"))
     return account
+
+
+def _seed_details(session: Session, account: Account, entry: dict[str, Any]) -> None:
+    """Offerings, and for subusers their password, region and disabled flag."""
+    if entry.get("offerings") is not None:
+        offerings, errors = provisioning.validate_offerings(entry["offerings"])
+        provisioning.raise_if_any(errors)
+        account.offerings = offerings
+    if entry.get("password") is not None:
+        account.password_hash = passwords.hash_password(str(entry["password"]))
+    if entry.get("region") is not None:
+        account.region = str(entry["region"])
+    if entry.get("disabled") is not None:
+        account.disabled = bool(entry["disabled"])
+
+
+def _seed_ips(session: Session, account: Account, listed: Any) -> None:
+    """Accounts claim the listed addresses; subusers are assigned those of their parent."""
+    if not isinstance(listed, list):
+        raise BadRequest("ips is a list of IPv4 addresses", field="ips")
+    entries = [item if isinstance(item, dict) else {"ip": item} for item in listed]
+    if account.kind == "subuser" and account.parent_id is not None:
+        wanted = [str(item.get("ip")) for item in entries]
+        ips.assign_to_subuser(session, parent_id=account.parent_id, subuser_id=account.id, ips=wanted)
+        return
+    for item in entries:
+        ips.claim_exact(session, account_id=account.id, ip=str(item.get("ip")), warmup=bool(item.get("warmup")))
 
 
 def _seed_state(session: Session, account: Account, state: Any) -> None:

@@ -19,10 +19,16 @@ class Principal:
     account_kind: str
     account_state: str
     scopes: frozenset[str]
+    # A subuser acts within its parent's state as well as its own.
+    parent_state: str | None = None
 
     @property
     def is_partner(self) -> bool:
         return self.account_kind == "partner"
+
+    @property
+    def is_subuser(self) -> bool:
+        return self.account_kind == "subuser"
 
     @property
     def impersonating(self) -> bool:
@@ -32,5 +38,12 @@ class Principal:
         if scope not in self.scopes:
             raise Forbidden()
 
+    def allows(self, capability: Capability) -> bool:
+        return all(account_state.allows(state, capability) for state in self._states())
+
     def require(self, capability: Capability) -> None:
-        account_state.require(self.account_state, capability)
+        for state in self._states():
+            account_state.require(state, capability)
+
+    def _states(self) -> tuple[str, ...]:
+        return (self.account_state,) if self.parent_state is None else (self.account_state, self.parent_state)

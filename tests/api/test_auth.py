@@ -155,7 +155,7 @@ def _failing_session(message: str) -> Iterator[object]:
 
 async def test_unexpected_errors_are_500_without_the_cause(app: FastAPI, client: httpx.AsyncClient, keys: Keys) -> None:
     app.dependency_overrides[get_session] = lambda: _failing_session("secret internals")
-    response = await client.get("/v3/scopes", headers=bearer(keys.default))
+    response = await client.get("/v3/api_keys", headers=bearer(keys.default))
     assert response.status_code == 500
     assert response.content == b'{"errors":[{"message":"internal server error"}]}'
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, TimestampMixin
@@ -27,6 +27,11 @@ class Account(TimestampMixin, Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SendGrid's numeric user id (subusers show it as `id`/`user_id`); the primary key stays the string id.
+    user_id: Mapped[int | None] = mapped_column(Integer, unique=True, default=None)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    region: Mapped[str] = mapped_column(String(8), default="global", server_default="global")
+    offerings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
 
 class ApiKey(Base):

@@ -1,0 +1,63 @@
+"""Reading a mail-send body the way SendGrid's front door does: size, encoding, type, UTF-8, JSON."""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+
+from app.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+MAX_BODY_BYTES = 30 * 1024 * 1024
+_JSON_TYPES = ("application/json", "text/json")
+
+
+def check_declared_size(request: Request) -> None:
+    """413 before reading anything when Content-Length already says too much."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise PayloadTooLarge()
+
+
+async def read_body(request: Request) -> bytes:
+    """The body, stopping at the limit rather than holding an oversized body in memory."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_json(request: Request, raw: bytes) -> Any:
+    """415 for a non-JSON type or invalid UTF-8; 400 `Bad Request` for JSON that does not parse."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type and content_type not in _JSON_TYPES:
+        raise UnsupportedMediaType("Content-Type should be application/json")
+    if request.headers.get("content-encoding", "").strip().lower() == "gzip":
+        raw = _gunzip(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # Only a failed parse pays for the second pass that tells bad UTF-8 from bad JSON.
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType("Invalid UTF8 in request") from None
+    raise BadRequest("Bad Request")
+
+
+def _gunzip(raw: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        data = inflater.decompress(raw, MAX_BODY_BYTES + 1)
+    except zlib.error:
+        raise BadRequest("Bad Request") from None
+    if len(data) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+        raise PayloadTooLarge()
+    return data

@@ -1,0 +1,63 @@
+"""POST /v3/mail/send and /v3/mail/batch."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from app.api import mail_body
+from app.api.deps import SessionDep, scoped
+from app.db.session import Database
+from app.domain import mail_validation
+from app.schemas.errors import error_responses, json_request_body
+from app.schemas.mail import BatchId, MailSendRequest
+from app.services import auth, batches, mail
+from app.services.principal import Principal
+
+router = APIRouter(tags=["Mail Send"])
+
+_SEND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Accepted; `X-Message-Id` identifies the message",
+        "headers": {"X-Message-Id": {"schema": {"type": "string"}}},
+    },
+    200: {"description": "Sandbox mode: validated, not delivered"},
+    **error_responses(400, 403, 413, 415),
+}
+_SEND_OPENAPI = {**json_request_body(MailSendRequest), "security": [{"HTTPBearer": []}]}
+
+
+def _authenticate(db: Database, request: Request) -> Principal:
+    principal = auth.key_principal(db, request.headers.get("authorization"))
+    principal.require_scope("mail.send")
+    return principal
+
+
+@router.post(
+    "/v3/mail/send", status_code=202, response_class=Response, responses=_SEND_RESPONSES, openapi_extra=_SEND_OPENAPI
+)
+async def send_mail(request: Request) -> Response:
+    """Validate, store durably, answer 202 with X-Message-Id (200 in sandbox mode)."""
+    db: Database = request.app.state.db
+    mail_body.check_declared_size(request)
+    principal = _authenticate(db, request)
+    raw = await mail_body.read_body(request)
+    message = mail_validation.parse_mail_send(mail_body.decode_json(request, raw), now=int(time.time()))
+    message_id = await mail.accept(db, principal, message, transport="http", raw_request=raw)
+    return Response(status_code=200 if message.sandbox else 202, headers={"X-Message-Id": message_id})
+
+
+@router.post("/v3/mail/batch", status_code=201, response_model=BatchId, responses=error_responses(403))
+def create_batch(session: SessionDep, principal: Annotated[Principal, Depends(scoped("mail.batch.create"))]) -> BatchId:
+    """A new batch id to group sends (and later pause or cancel them)."""
+    return BatchId(batch_id=batches.create(session, principal))
+
+
+@router.get("/v3/mail/batch/{batch_id}", response_model=BatchId, responses=error_responses(400, 403))
+def get_batch(
+    session: SessionDep, principal: Annotated[Principal, Depends(scoped("mail.batch.read"))], batch_id: str
+) -> BatchId:
+    """Confirm a batch id exists (400 `invalid batch id` otherwise)."""
+    return BatchId(batch_id=batches.get(session, principal, batch_id))

@@ -1,0 +1,113 @@
+"""Email Activity (/v3/messages): SendGrid's query language over the stored recipients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from app.db.models import Event, Message, Recipient
+from app.domain import activity_query
+from app.errors import BadRequest, NotFound
+from app.services.principal import Principal
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 10
+
+# Query fields the mirror stores; the others parse but are refused with a clear message.
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    name: column.expression
+    for name, column in {
+        "msg_id": Recipient.id,
+        "to_email": Recipient.email,
+        "from_email": Recipient.from_email,
+        "subject": Recipient.subject,
+        "status": Recipient.status,
+        "last_event_time": Recipient.last_event_time,
+        "opens": Recipient.opens_count,
+        "clicks": Recipient.clicks_count,
+        "api_key_id": Message.api_key_id,
+        "template_id": Message.template_id,
+    }.items()
+}
+
+# Event names as the activity feed spells them.
+_ACTIVITY_EVENT_NAMES = {
+    "bounce": "bounced",
+    "open": "opened",
+    "click": "clicked",
+    "spamreport": "spam_report",
+}
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    event_name: str
+    processed: datetime
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    recipient: Recipient
+    message: Message
+    events: list[ActivityEvent]
+
+
+def search(session: Session, principal: Principal, *, query: str | None, limit: str | None) -> list[Recipient]:
+    """Recipients of the account matching `query`, most recent event first."""
+    if query is None or not query.strip():
+        raise BadRequest("query parameter is required")
+    condition = activity_query.compile_query(activity_query.parse_query(query), COLUMNS)
+    statement = (
+        select(Recipient)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(Recipient.account_id == principal.account_id, Message.sandbox.is_(False), condition)
+        .order_by(Recipient.last_event_time.desc(), Recipient.id)
+        .limit(_limit(limit))
+    )
+    return list(session.scalars(statement))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIMIT}")
+    return value
+
+
+def detail(session: Session, principal: Principal, msg_id: str) -> ActivityDetail:
+    row = session.execute(
+        select(Recipient, Message)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(Recipient.id == msg_id, Recipient.account_id == principal.account_id, Message.sandbox.is_(False))
+    ).first()
+    if row is None:
+        raise NotFound("not found", field="message_id")
+    recipient, message = row
+    events = session.scalars(select(Event).where(Event.recipient_id == recipient.id).order_by(Event.id))
+    return ActivityDetail(
+        recipient=recipient,
+        message=message,
+        events=[
+            ActivityEvent(_ACTIVITY_EVENT_NAMES.get(e.event, e.event), as_utc(e.occurred_at), e.reason) for e in events
+        ],
+    )
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def rfc3339(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

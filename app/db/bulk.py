@@ -38,12 +38,28 @@ def prepare(table: Table, rows: list[dict[str, Any]], dialect: str) -> Prepared:
     return Prepared(table, sql, values)
 
 
-def execute(conn: Connection, sql: str, values: list[tuple[Any, ...]]) -> None:
+def execute(conn: Connection, prepared: Prepared, values: list[tuple[Any, ...]]) -> None:
+    """INSERT the rows with multi-row VALUES statements: one execution per chunk rather than per row, so
+    the writer thread gives the GIL up and takes it back far less often."""
+    width = len(values[0])
+    per_statement = max(1, _MAX_PARAMETERS // width)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.executemany(sql, values)
+        for start in range(0, len(values), per_statement):
+            chunk = values[start : start + per_statement]
+            cursor.execute(_multi_row_sql(prepared.sql, width, len(chunk)), [v for row in chunk for v in row])
     finally:
         cursor.close()
+
+
+# SQLite allows 32,766 bound parameters per statement, PostgreSQL 65,535.
+_MAX_PARAMETERS = 30_000
+
+
+@cache
+def _multi_row_sql(single_row_sql: str, width: int, rows: int) -> str:
+    head, _, group = single_row_sql.rpartition(" VALUES ")
+    return f"{head} VALUES {', '.join([group] * rows)}"
 
 
 @cache

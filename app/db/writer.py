@@ -180,7 +180,7 @@ def _settle(pending: _Pending, outcome: _Outcome) -> None:
 def _run_batch(conn: Connection, batch: list[_Pending]) -> list[_Outcome]:
     """Run every job; bulk jobs' rows go in with one executemany per table, parents before children."""
     outcomes: list[_Outcome] = []
-    merged: dict[Table, tuple[str, list[tuple[Any, ...]]]] = {}
+    merged: dict[Table, tuple[bulk.Prepared, list[tuple[Any, ...]]]] = {}
     for pending in batch:
         job = pending.job
         if not isinstance(job, BulkInsert):
@@ -193,11 +193,11 @@ def _run_batch(conn: Connection, batch: list[_Pending]) -> list[_Outcome]:
             outcomes.append(_Outcome(error=error))
             continue
         for prepared in pending.prepared:
-            merged.setdefault(prepared.table, (prepared.sql, []))[1].extend(prepared.values)
+            merged.setdefault(prepared.table, (prepared, []))[1].extend(prepared.values)
         outcomes.append(_Outcome())
     for table in sorted(merged, key=_insert_rank):
-        sql, values = merged[table]
-        bulk.execute(conn, sql, values)
+        prepared, values = merged[table]
+        bulk.execute(conn, prepared, values)
     return outcomes
 
 

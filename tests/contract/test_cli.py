@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.postgres import free_port
+from tests.support.server import wait_until_up
 
 pytestmark = pytest.mark.contract
 
@@ -52,17 +53,6 @@ def _first_lines_until_ready(process: subprocess.Popen[str]) -> str:
     return seen
 
 
-def _wait_http(port: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_mirror/health", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("the mirror did not answer")
-
-
 def test_first_start_prints_one_full_access_key_that_works(
     running: tuple[subprocess.Popen[str], dict[str, str]],
 ) -> None:
@@ -71,7 +61,7 @@ def test_first_start_prints_one_full_access_key_that_works(
     default_key = re.search(r"for 'default' \(shown once\): (\S+)", output)
     assert default_key is not None
     assert KEY_PATTERN.fullmatch(default_key.group(1))
-    _wait_http(env["SGMIRROR_HTTP_PORT"])
+    wait_until_up(f"http://127.0.0.1:{env['SGMIRROR_HTTP_PORT']}")
     response = httpx.get(
         f"http://127.0.0.1:{env['SGMIRROR_HTTP_PORT']}/v3/scopes",
         headers={"Authorization": f"Bearer {default_key.group(1)}"},

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ from sqlalchemy import create_engine, select
 from app.db.models import Message, Recipient
 from tests.api.mail_support import VALID
 from tests.support.postgres import free_port
+from tests.support.server import wait_until_up
 
 pytestmark = pytest.mark.contract
 
@@ -30,24 +30,13 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/_mirror/health", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError("server did not start")
-
-
 def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = _start(tmp_path, port)
     acknowledged: list[str] = []
     try:
-        _wait_up(url)
+        wait_until_up(url)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as http:
             for _ in range(20):
                 response = http.post("/v3/mail/send", json=VALID)
@@ -68,7 +57,7 @@ def test_acknowledged_messages_survive_sigkill(tmp_path: Path) -> None:
 
     restarted = _start(tmp_path, port)
     try:
-        _wait_up(url)
+        wait_until_up(url)
         raw = httpx.get(f"{url}/_mirror/messages/{acknowledged[-1]}/raw")
         assert raw.status_code == 200
         assert b"alice@example.com" in raw.content

@@ -23,7 +23,7 @@ def serve(app: FastAPI) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base_url = f"http://127.0.0.1:{port}"
-    _wait_until_up(base_url)
+    wait_until_up(base_url)
     try:
         yield base_url
     finally:
@@ -31,12 +31,13 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _wait_until_up(base_url: str) -> None:
-    deadline = time.monotonic() + 15
+def wait_until_up(base_url: str, *, seconds: float = 30) -> None:
+    """Poll /_mirror/health until the mirror at `base_url` answers."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{base_url}/_mirror/health", timeout=1)
             return
         except httpx.TransportError:
             time.sleep(0.05)
-    raise RuntimeError(f"uvicorn did not start on {base_url}")
+    raise RuntimeError(f"the mirror did not start on {base_url}")

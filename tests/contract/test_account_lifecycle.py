@@ -1,7 +1,7 @@
 """One customer account walks activated → suspended → activated → deactivated → activated → banned.
 
 After each step the official Python SDK (and a browser-like client for the console cookie) checks
-what the state matrix promises: key use, SSO login, subusers and IPs, and the send gate.
+what the state matrix promises: key use, SSO login, subusers and IPs, and a real send.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import httpx
 import pytest
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import Mail
 
 from app.db.session import Database
 from app.domain import account_state
@@ -158,6 +159,23 @@ def _check_sending(db: Database, world: World, expected: Expected) -> None:
             assert str(denied.value) == expected.send_refusal
 
 
+def _check_sdk_send(world: World, expected: Expected) -> None:
+    """A real send with the account's own key, through the SDK's Mail helper."""
+    client = SendGridAPIClient(api_key=world.customer_key, host=world.base_url)
+    message = Mail(from_email="owner@lifecycle.example", to_emails="someone@example.com", subject="Hi",
+                   plain_text_content=f"sent while {expected.state}")  # fmt: skip
+    if expected.send_refusal is None:
+        assert client.send(message).status_code == 202
+    elif not expected.keys_work:
+        with pytest.raises(http_errors.UnauthorizedError) as revoked:
+            client.send(message)
+        assert revoked.value.to_dict["errors"][0]["message"] == INVALID_GRANT
+    else:
+        with pytest.raises(http_errors.ForbiddenError) as refused:
+            client.send(message)
+        assert refused.value.to_dict == {"errors": [{"message": expected.send_refusal, "field": None, "help": None}]}
+
+
 def _observe(world: World, db: Database, expected: Expected) -> None:
     state = world.partner.client.partners.accounts._(world.account_id).state.get()
     assert _json(state) == {"state": expected.state}
@@ -170,6 +188,7 @@ def _observe(world: World, db: Database, expected: Expected) -> None:
     partner_ips = _json(world.partner.client.partners.accounts._(world.account_id).ips.get())
     assert len(partner_ips["result"]) == expected.ips
     _check_sending(db, world, expected)
+    _check_sdk_send(world, expected)
 
 
 def test_one_account_through_every_state(base_url: str, keys: Keys, db: Database) -> None:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint check system-deps openapi bench clean
+.PHONY: help run test lint check system-deps openapi bench bench-smtp clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ bench: $(STAMP) ## mail-send benchmark, mirror vs bare FastAPI ceiling, via wrk 
 	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-smtp: $(STAMP) ## SMTP relay msgs/s next to HTTP mail send, one mirror (BENCH_ARGS="--rounds 1 --duration 5")
+	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	$(BIN)/python -m bench.smtp $(BENCH_ARGS)
 
 openapi: $(STAMP) ## regenerate openapi.yaml from the app
 	$(BIN)/sgmirror openapi > openapi.yaml

@@ -1,14 +1,18 @@
-"""`sgmirror`: serve, migrate, seed, create-key, reset, openapi."""
+"""`sgmirror`: serve, smtp, migrate, seed, create-key, reset, openapi."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
 from app.config import Settings, describe_settings, get_settings
 from app.db import migrate
@@ -25,6 +29,15 @@ def _database(settings: Settings) -> Database:
     return Database(url)
 
 
+def _bootstrap(session: Session, settings: Settings) -> bootstrap.Report:
+    return bootstrap.bootstrap(
+        session,
+        api_key=settings.api_key,
+        partner_api_key=settings.partner_api_key,
+        default_plan=settings.default_plan,
+    )
+
+
 def _print_report(report: bootstrap.Report) -> None:
     for line in report.lines:
         print(line)
@@ -36,11 +49,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     db = _database(settings)
     with db.session() as session:
-        _print_report(bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key))
+        _print_report(_bootstrap(session, settings))
     db.dispose()
     host = args.host or settings.host
     port = args.port or settings.http_port
     print(f"sendgrid-mirror: HTTP API on http://{host}:{port} (database: {db.engine.dialect.name})", flush=True)
+    if settings.smtp_enabled:
+        _share_with_workers(host=host, workers=args.workers)
+        ports = _smtp_ports(host, settings.smtp_port, settings.smtps_port)
+        print(f"sendgrid-mirror: SMTP relay on {ports}", flush=True)
     uvicorn.run(
         "app.main:create_default_app",
         factory=True,
@@ -53,6 +70,49 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _share_with_workers(*, host: str, workers: int) -> None:
+    """The app (each worker's lifespan) reads its settings anew: bind the relay where HTTP binds."""
+    os.environ["SGMIRROR_HOST"] = host
+    if workers > 1:
+        os.environ["SGMIRROR_SMTP_REUSE_PORT"] = "true"
+    get_settings.cache_clear()
+
+
+def _smtp_ports(host: str, smtp_port: int, smtps_port: int) -> str:
+    return f"{host}:{smtp_port} (STARTTLS) and {host}:{smtps_port} (implicit TLS); user 'apikey', password an API key"
+
+
+def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate, bootstrap on first start, then run the SMTP relay alone until SIGINT or SIGTERM."""
+    db = _database(settings)
+    with db.session() as session:
+        _print_report(_bootstrap(session, settings))
+    try:
+        asyncio.run(_relay_until_stopped(settings, db))
+    finally:
+        db.dispose()
+    return 0
+
+
+async def _relay_until_stopped(settings: Settings, db: Database) -> None:
+    from app.services import scheduler
+    from app.smtp import server
+
+    relay = await server.start(settings, db)
+    # Alone, the relay also delivers the scheduled sends it accepts (serve's lifespan does that otherwise).
+    deliveries = scheduler.start(db, settings.scheduler_interval)
+    ports = _smtp_ports(settings.host, relay.port("smtp"), relay.port("smtps"))
+    print(f"sendgrid-mirror: SMTP relay on {ports} (database: {db.engine.dialect.name})", flush=True)
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await scheduler.stop(deliveries)
+        await relay.close()
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     migrate.upgrade(settings.resolved_database_url())
     print("Database is at the latest migration.")
@@ -63,7 +123,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     document = _load_document(Path(args.file))
     db = _database(settings)
     with db.session() as session:
-        bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key)
+        _bootstrap(session, settings)
         _print_report(bootstrap.apply_seed(session, document))
     return 0
 
@@ -90,7 +150,7 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(settings)
     with db.session() as session:
         maintenance.clear_all(session)
-        _print_report(bootstrap.bootstrap(session, api_key=settings.api_key, partner_api_key=settings.partner_api_key))
+        _print_report(_bootstrap(session, settings))
     print("All data removed; the partner and 'default' accounts were created again.")
     return 0
 
@@ -116,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="bind address (default SGMIRROR_HOST)")
     serve.add_argument("--port", type=int, help="HTTP port (default SGMIRROR_HTTP_PORT)")
     serve.add_argument("--access-log", action="store_true", help="log each request line")
+    commands.add_parser("smtp", help="apply migrations, bootstrap on first start, run the SMTP relay alone")
     commands.add_parser("migrate", help="apply database migrations")
     seed = commands.add_parser("seed", help="apply a YAML or JSON seed file (accounts, states, keys)")
     seed.add_argument("file")
@@ -130,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     "serve": cmd_serve,
+    "smtp": cmd_smtp,
     "migrate": cmd_migrate,
     "seed": cmd_seed,
     "create-key": cmd_create_key,

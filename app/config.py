@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,17 @@ class Settings(BaseSettings):
     http_port: int = Field(8090, description="HTTP API and web console port")
     smtp_port: int = Field(2525, description="SMTP relay port (plain + STARTTLS)")
     smtps_port: int = Field(2465, description="SMTP relay port (implicit TLS)")
+    smtp_enabled: bool = Field(True, description="Run the SMTP relay inside `sgmirror serve` (same process and loop)")
+    smtp_allow_plaintext_auth: bool = Field(
+        False, description="Offer SMTP AUTH before STARTTLS to loopback clients (otherwise only over TLS)"
+    )
+    smtp_reuse_port: bool = Field(
+        False, description="Let several processes share the SMTP ports (set by `sgmirror serve --workers N`)"
+    )
+    tls_cert: Path | None = Field(
+        None, description="PEM certificate (chain) for the SMTP relay; default: self-signed, made in the data dir"
+    )
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert, when it is not in the same file")
     api_key: str | None = Field(
         None, description="Bootstrap full-access API key of the 'default' account, taken verbatim (SG.<id>.<secret>)"
     )
@@ -42,6 +54,21 @@ class Settings(BaseSettings):
     ip_pool: str = Field(
         "198.51.100.0/24", description="IPv4 network (CIDR) that dedicated IPs are allocated from (TEST-NET-2 default)"
     )
+    default_plan: str | None = Field(
+        None, description="Offering (e.g. org.ei.free.v1) given to the 'default' account on start; unset: no daily cap"
+    )
+    domain_validation: Literal["auto", "manual", "dns"] = Field(
+        "auto", description="Domain validation: auto (valid at once), manual (after /_mirror/ marks records), dns"
+    )
+    dns_resolver: str | None = Field(
+        None, description="host[:port] of the DNS server for domain_validation=dns; default: /etc/resolv.conf"
+    )
+    rate_limit: int = Field(600, description="API requests per key per endpoint family and window; 0 turns it off")
+    rate_limit_window: int = Field(60, description="Rate-limit window in seconds")
+    rate_limits: dict[str, int] = Field(
+        {}, description='Per-family limits as JSON, e.g. {"messages": 100, "api_keys": 50}'
+    )
+    scheduler_interval: float = Field(1.0, description="Seconds between scheduler passes delivering due sends")
 
     @field_validator("ip_pool")
     @classmethod

@@ -6,8 +6,10 @@ and `app.smtp.replies` as SMTP replies.
     SendGridError                  status from the class, one or more ErrorDetail
      ├── BadRequest                400
      ├── Unauthorized              401
+     │    └── CreditsExceeded      401 (the plan's daily emails are spent)
      ├── Forbidden                 403
-     │    └── CapabilityDenied     403 (the account's state forbids the action)
+     │    ├── CapabilityDenied     403 (the account's state forbids the action)
+     │    └── SenderNotVerified    403 (the from address is no verified sender identity)
      ├── NotFound                  404
      ├── MethodNotAllowed          405
      ├── PayloadTooLarge           413
@@ -88,6 +90,30 @@ class Forbidden(SendGridError):
 
 class CapabilityDenied(Forbidden):
     """The account's state does not allow the action (see `app.domain.account_state`)."""
+
+
+SENDER_NOT_VERIFIED = (
+    "The from address does not match a verified Sender Identity. Mail cannot be sent until this error is "
+    "resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender "
+    "Identity requirements"
+)
+CREDITS_EXCEEDED = "Maximum credits exceeded"
+
+
+class SenderNotVerified(Forbidden):
+    """A `from` is neither a verified single sender nor on an authenticated domain (SMTP: 550 5.7.1)."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return SENDER_NOT_VERIFIED
+
+
+class CreditsExceeded(Unauthorized):
+    """The plan's emails for the day are spent; SendGrid answers 401 (SMTP: 451 Authentication failed)."""
+
+    @classmethod
+    def default_message(cls) -> str:
+        return CREDITS_EXCEEDED
 
 
 class NotFound(SendGridError):

@@ -14,9 +14,12 @@ from fastapi.routing import APIRoute
 
 from app.api import errors
 from app.api.middleware import CollapseLeadingSlashes
+from app.api.rate_limit import RateLimitHeaders
 from app.api.router import ROUTERS
 from app.config import Settings, get_settings
 from app.db.session import Database
+from app.services import scheduler, send_policy
+from app.smtp import server as smtp_server
 
 DESCRIPTION = (
     "A local, faithful, stateful mirror of the Twilio SendGrid v3 API. Paths under /v3 answer as SendGrid "
@@ -45,11 +48,21 @@ def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # On this loop the relay shares the app's Database and its group-commit writer.
+    relay = await smtp_server.start(settings, app.state.db) if settings.smtp_enabled else None
+    app.state.smtp = relay
+    deliveries = scheduler.start(app.state.db, settings.scheduler_interval)
     # Everything built at start-up lives as long as the process; frozen, the collector's full passes
     # skip it (unfrozen, they stalled requests for ~100 ms under load).
     gc.collect()
     gc.freeze()
-    yield
+    try:
+        yield
+    finally:
+        await scheduler.stop(deliveries)
+        if relay is not None:
+            await relay.close()
 
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
@@ -67,9 +80,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url())
+    app.state.send_policy = send_policy.from_settings(settings)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(CollapseLeadingSlashes)
     logging.getLogger("sgmirror").setLevel(settings.log_level.upper())
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]

@@ -261,6 +261,8 @@ def mirror_env(port: int, data_dir: Path, database_url: str | None) -> dict[str,
         SGMIRROR_LOG_LEVEL="warning",
         # No sender identity is set up on a fresh database; measure ingest, not the 403 path.
         SGMIRROR_REQUIRE_VERIFIED_SENDER="false",
+        # The relay runs in the same process; bench.smtp turns it on, on free ports.
+        SGMIRROR_SMTP_ENABLED="false",
     )
     if database_url:
         env["SGMIRROR_DATABASE_URL"] = database_url

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Python: PostgreSQL server binaries (the tests start their own
-# throwaway server) and Node.js with npm (the Node SDK contract tests; tests/support/node.py runs `npm ci`).
+# throwaway server), Node.js with npm (the Node SDK contract tests; tests/support/node.py runs `npm ci`) and
+# Debian's chromium (the web console tests in tests/browser).
 # Does nothing when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# Headless Chromium for the console browser tests (driven by playwright; never `playwright install`).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

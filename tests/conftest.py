@@ -13,6 +13,8 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="sgmirror-tests-"))
 os.environ["SGMIRROR_DATA_DIR"] = str(_SCRATCH / "data")
 for name in ("SGMIRROR_DATABASE_URL", "SGMIRROR_API_KEY", "SGMIRROR_PARTNER_API_KEY", "SGMIRROR_ADMIN_TOKEN"):
     os.environ.pop(name, None)
+# Apps served with their lifespan run no SMTP relay on fixed ports; tests/smtp start one on free ports.
+os.environ["SGMIRROR_SMTP_ENABLED"] = "false"
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
@@ -98,7 +100,8 @@ def keys(db: Database) -> Keys:
 
 @pytest.fixture
 def settings(scratch_dir: Path) -> Settings:
-    return Settings(data_dir=scratch_dir / "data")
+    # Most tests send from addresses nobody verified; tests/api/test_sender_enforcement.py turns the check on.
+    return Settings(data_dir=scratch_dir / "data", require_verified_sender=False)
 
 
 @pytest.fixture

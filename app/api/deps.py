@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.api import rate_limit
 from app.config import Settings
 from app.db.session import Database
 from app.errors import BadRequest, Forbidden, Unauthorized
@@ -42,7 +43,9 @@ async def get_principal(
     on_behalf_of: Annotated[str | None, Header(description="Subuser username, or `account-id <id>`")] = None,
 ) -> Principal:
     # On the event loop: a cache hit costs microseconds, a miss one indexed SELECT.
-    return auth.authenticate(request.app.state.db, request.headers.get("authorization"), on_behalf_of)
+    principal = auth.authenticate(request.app.state.db, request.headers.get("authorization"), on_behalf_of)
+    await rate_limit.enforce(request, principal)
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

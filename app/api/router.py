@@ -4,7 +4,26 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.routes import activity, admin, api_keys, console, inspection, ips, mail, mirror, partners, subusers
+from app.api.routes import (
+    activity,
+    admin,
+    api_keys,
+    console,
+    console_account,
+    console_mail,
+    console_signup,
+    domains,
+    inspection,
+    ips,
+    mail,
+    mirror,
+    mirror_identity,
+    mirror_time,
+    partners,
+    scheduled_sends,
+    subusers,
+    verified_senders,
+)
 
 # Mail send first: routes match in order, and it is the one path that carries load. The app includes
 # each router directly because every level of nesting adds routing work to each request.
@@ -15,8 +34,16 @@ ROUTERS: tuple[APIRouter, ...] = (
     partners.router,
     subusers.router,
     ips.router,
+    verified_senders.router,
+    domains.router,
+    scheduled_sends.router,
     mirror.router,
+    mirror_time.router,
+    mirror_identity.router,
     inspection.router,
     admin.router,
     console.router,
+    console_signup.router,
+    console_mail.router,
+    console_account.router,
 )

@@ -29,9 +29,10 @@ def create_account(
     password_hash: str | None = None,
     region: str = "global",
     offerings: list[dict[str, Any]] | None = None,
+    account_id: str | None = None,
 ) -> Account:
     account = Account(
-        id=credentials.new_account_id(),
+        id=account_id or credentials.new_account_id(),
         kind=kind,
         parent_id=parent_id,
         username=username,

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.db.models import Account, ApiKey
 from app.domain import account_state, credentials, passwords, provisioning, scopes
 from app.errors import BadRequest
-from app.services import accounts, api_keys, ips
+from app.services import accounts, api_keys, identity_seed, ips
 
 PARTNER_USERNAME = "partner"
 DEFAULT_USERNAME = "default"
@@ -27,7 +27,9 @@ class Report:
         self.lines.append(line)
 
 
-def bootstrap(session: Session, *, api_key: str | None, partner_api_key: str | None) -> Report:
+def bootstrap(
+    session: Session, *, api_key: str | None, partner_api_key: str | None, default_plan: str | None = None
+) -> Report:
     """Create the partner and `default` accounts on an empty database; make sure given keys exist."""
     report = Report()
     first_start = not session.scalar(select(func.count()).select_from(Account))
@@ -42,6 +44,9 @@ def bootstrap(session: Session, *, api_key: str | None, partner_api_key: str | N
         account = accounts.by_username(session, username)
         if account is not None and (raw or first_start):
             _ensure_key(session, account, raw, f"{label} (bootstrap)", report)
+    default = accounts.by_username(session, DEFAULT_USERNAME)
+    if default_plan and default is not None:
+        identity_seed.give_plan(default, default_plan)
     return report
 
 
@@ -98,6 +103,7 @@ def _seed_account(session: Session, entry: dict[str, Any], *, parent_id: str | N
     for key_entry in entry.get("keys", []) or []:
         _seed_key(session, account, _mapping(key_entry, "keys[]"), report)
     _seed_details(session, account, entry)
+    identity_seed.apply(session, account, entry)
     if entry.get("ips") is not None:
         _seed_ips(session, account, entry["ips"])
     for sub in entry.get("subusers", []) or []:

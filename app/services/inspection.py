@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import Select, String, cast, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, cast, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Account, Envelope, Event, Message, Recipient
@@ -108,9 +108,11 @@ def _account_id(session: Session, account: str) -> str:
     return found or account
 
 
-def search(session: Session, filters: Filters, *, limit: int, offset: int) -> tuple[int, list[Message]]:
-    """Newest first, with the total count of matches."""
-    statement = _statement(session, filters)
+def search(
+    session: Session, filters: Filters, *, limit: int, offset: int, where: ColumnElement[bool] | None = None
+) -> tuple[int, list[Message]]:
+    """Newest first, with the total count of matches (`where` narrows further, e.g. to one console inbox)."""
+    statement = _statement(session, filters) if where is None else _statement(session, filters).where(where)
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     page = session.scalars(statement.order_by(Message.created_at.desc(), Message.id).limit(limit).offset(offset))
     return total, list(page)

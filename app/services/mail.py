@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -23,7 +24,9 @@ from app.db.writer import BulkInsert
 from app.domain.account_state import Capability
 from app.domain.mail import OutboundMessage, Personalization
 from app.errors import MAIL_ERRORS_HELP, BadRequest
+from app.services import clock, scheduler, send_policy
 from app.services.principal import Principal
+from app.services.send_policy import SendPolicy
 
 
 @dataclass
@@ -49,6 +52,7 @@ _SORTED_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuv
 
 
 _RANDOM: dict[int, random.Random] = {}
+DEFAULT_POLICY = SendPolicy()
 
 
 def _random() -> random.Random:
@@ -77,25 +81,47 @@ def new_message_id() -> str:
 
 
 async def accept(
-    db: Database, principal: Principal, message: OutboundMessage, *, transport: str, raw_request: bytes
+    db: Database,
+    principal: Principal,
+    message: OutboundMessage,
+    *,
+    transport: str,
+    raw_request: bytes,
+    policy: SendPolicy = DEFAULT_POLICY,
+    mime: Sequence[bytes | None] = (),
 ) -> str:
-    """Store an accepted message for the principal's account and return its X-Message-Id."""
+    """Store an accepted message for the principal's account and return its X-Message-Id.
+
+    `mime` gives personalizations whose RFC 5322 form is already known (SMTP: the bytes received).
+    """
     principal.require(Capability.SEND_MAIL)
+    now = clock.now(db)
+    reservation = send_policy.check(db, principal, message, policy, day=now.date())
     message_id = new_message_id()
-    rows = prepare_rows(principal, message, message_id=message_id, transport=transport, raw_request=raw_request)
+    rows = prepare_rows(
+        principal, message, message_id=message_id, transport=transport, raw_request=raw_request, now=now, mime=mime
+    )
     check = (
         partial(_require_batch, account_id=principal.account_id, batch_id=message.batch_id)
         if message.batch_id
         else None
     )
-    await db.writer.run(BulkInsert(rows=rows.by_table(), check=check))
+    tables = scheduler.with_deliveries(rows.by_table(), rows.message, rows.envelopes, now)
+    await db.writer.run(BulkInsert(rows=tables, check=send_policy.chain(check, reservation)))
     return message_id
 
 
 def prepare_rows(
-    principal: Principal, message: OutboundMessage, *, message_id: str, transport: str, raw_request: bytes
+    principal: Principal,
+    message: OutboundMessage,
+    *,
+    message_id: str,
+    transport: str,
+    raw_request: bytes,
+    now: datetime | None = None,
+    mime: Sequence[bytes | None] = (),
 ) -> _Rows:
-    now = utcnow()
+    now = now or utcnow()
     rows = _Rows(message=_message_row(principal, message, message_id, transport, raw_request, now))
     for position, personalization in enumerate(message.personalizations):
         send_at = _as_time(message.send_at_for(personalization))
@@ -109,7 +135,7 @@ def prepare_rows(
                 "send_at": send_at,
                 # Rendering costs milliseconds with the stdlib; it happens on first read (app.services.rendering)
                 # from the request committed here, so nothing the 202 acknowledged depends on it.
-                "mime": None,
+                "mime": mime[position] if position < len(mime) else None,
             }
         )
         _add_recipients(rows, principal, message, personalization, position, scheduled=_is_future(send_at, now))

@@ -6,7 +6,7 @@ import orjson
 from sqlalchemy.orm import Session
 
 from app.db.models import Envelope, Message
-from app.domain import mail_validation, mime
+from app.domain import mail_validation, mime, mime_parse
 from app.errors import NotFound
 from app.services.activity import as_utc
 
@@ -23,6 +23,10 @@ def mime_of(session: Session, envelope: Envelope) -> bytes:
 
 def render_stored(message: Message, position: int) -> bytes:
     """Render exactly what was accepted: same request, same message id, same Date."""
+    if message.transport == "smtp":
+        # SMTP keeps the bytes received (its own envelope already holds them); only an X-SMTPAPI `to` copy
+        # is derived from them here.
+        return mime_parse.personalize(message.request, position)
     created_at = as_utc(message.created_at)
     outbound = mail_validation.parse_mail_send(orjson.loads(message.request), now=int(created_at.timestamp()))
     return mime.render_mime(outbound, position, message_id=message.id, date=created_at)

@@ -317,7 +317,7 @@ async def test_sso_redirects_to_a_console_link_that_signs_the_account_in(client:
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/console" in cookie
-    page = await client.get("/console/")
+    page = await client.get("/console/", follow_redirects=True)
     assert page.status_code == 200
     assert f"Signed in as {PROFILE['email']} (account {account_id}, state activated)." in page.text
 
@@ -354,7 +354,7 @@ async def test_a_console_session_ends_when_the_account_is_deactivated(
 ) -> None:
     account_id = await create_customer(client, keys.partner)
     await client.get(await _sso(client, keys, account_id))
-    assert (await client.get("/console/")).status_code == 200
+    assert (await client.get("/console/", follow_redirects=True)).status_code == 200
     await client.put(
         f"/v3/partners/accounts/{account_id}/state", headers=bearer(keys.partner), json={"state": "deactivated"}
     )
@@ -366,6 +366,6 @@ async def test_a_console_session_ends_when_the_account_is_deactivated(
 
 
 async def test_the_console_without_a_session_says_so(client: httpx.AsyncClient, keys: Keys) -> None:
-    page = await client.get("/console/")
-    assert page.status_code == 200
-    assert "Not signed in" in page.text
+    page = await client.get("/console/", follow_redirects=True)
+    assert (page.status_code, page.url.path) == (200, "/console/login")
+    assert "Sign in to SendGrid" in page.text

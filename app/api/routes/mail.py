@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -13,7 +12,7 @@ from app.db.session import Database
 from app.domain import mail_validation
 from app.schemas.errors import error_responses, json_request_body
 from app.schemas.mail import BatchId, MailSendRequest
-from app.services import auth, batches, mail
+from app.services import auth, batches, clock, mail
 from app.services.principal import Principal
 
 router = APIRouter(tags=["Mail Send"])
@@ -44,8 +43,9 @@ async def send_mail(request: Request) -> Response:
     mail_body.check_declared_size(request)
     principal = _authenticate(db, request)
     raw = await mail_body.read_body(request)
-    message = mail_validation.parse_mail_send(mail_body.decode_json(request, raw), now=int(time.time()))
-    message_id = await mail.accept(db, principal, message, transport="http", raw_request=raw)
+    message = mail_validation.parse_mail_send(mail_body.decode_json(request, raw), now=clock.unix(db))
+    policy = request.app.state.send_policy
+    message_id = await mail.accept(db, principal, message, transport="http", raw_request=raw, policy=policy)
     return Response(status_code=200 if message.sandbox else 202, headers={"X-Message-Id": message_id})
 
 

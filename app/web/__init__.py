@@ -1,0 +1,1 @@
+"""The web console: templates, static files and page helpers."""

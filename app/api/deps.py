@@ -94,7 +94,10 @@ def require_admin(request: Request) -> None:
     """Guard for /_mirror/ admin and inspection APIs: the admin token when set, else loopback callers only."""
     token = request.app.state.settings.admin_token
     if token:
-        presented = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        try:
+            presented = auth.bearer_token(request.headers.get("authorization"))
+        except Unauthorized:
+            presented = ""
         if not hmac.compare_digest(presented.encode(), token.encode()):
             raise Unauthorized()
         return

@@ -21,10 +21,9 @@ from app.db.base import table_of, utcnow
 from app.db.models import Envelope, Event, MailBatch, Message, Recipient
 from app.db.session import Database
 from app.db.writer import BulkInsert
-from app.domain.account_state import Capability
 from app.domain.mail import OutboundMessage, Personalization
 from app.errors import MAIL_ERRORS_HELP, BadRequest
-from app.services import clock, scheduler, send_policy
+from app.services import clock, scheduler, send_policy, sending
 from app.services.principal import Principal
 from app.services.send_policy import SendPolicy
 
@@ -94,7 +93,7 @@ async def accept(
 
     `mime` gives personalizations whose RFC 5322 form is already known (SMTP: the bytes received).
     """
-    principal.require(Capability.SEND_MAIL)
+    sending.require_can_send(principal)
     now = clock.now(db)
     reservation = send_policy.check(db, principal, message, policy, day=now.date())
     message_id = new_message_id()

@@ -121,6 +121,9 @@ async def test_the_admin_token_guards_the_inspection_api(db: Database, settings:
     async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as http:
         assert (await http.get("/_mirror/messages")).status_code == 401
         assert (await http.get("/_mirror/messages", headers=bearer("s3cret"))).status_code == 200
+        lowercase = {"Authorization": "bearer s3cret"}
+        assert (await http.get("/_mirror/messages", headers=lowercase)).status_code == 200
+        assert (await http.get("/_mirror/messages", headers=bearer("wrong"))).status_code == 401
     open_app = create_app(settings, database=db)
     transport = httpx.ASGITransport(app=open_app, client=("10.0.0.9", 1234))
     async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as http:

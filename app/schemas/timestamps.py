@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything the mirror stores is UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+from app.db.base import as_utc
 
 
 def rfc3339(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def epoch(moment: datetime | None) -> int | None:
-    return None if moment is None else int(_utc(moment).timestamp())
+    return None if moment is None else int(as_utc(moment).timestamp())

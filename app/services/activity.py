@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
+from app.db.base import as_utc
 from app.db.models import Event, Message, Recipient
 from app.domain import activity_query
 from app.errors import BadRequest, NotFound
@@ -102,12 +103,3 @@ def detail(session: Session, principal: Principal, msg_id: str) -> ActivityDetai
             ActivityEvent(_ACTIVITY_EVENT_NAMES.get(e.event, e.event), as_utc(e.occurred_at), e.reason) for e in events
         ],
     )
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def rfc3339(moment: datetime) -> str:
-    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")

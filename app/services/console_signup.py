@@ -17,14 +17,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from app.db.base import utcnow
+from app.db.base import as_utc, utcnow
 from app.db.models import Account
 from app.db.models.console_accounts import ConsoleSignup, ConsoleToken
 from app.db.session import Database
 from app.domain import credentials, passwords
 from app.errors import BadRequest, ErrorDetail
 from app.services import accounts, console, system_mail
-from app.services.activity import as_utc
 
 SIGNUP_TTL = timedelta(hours=24)
 RESET_TTL = timedelta(hours=1)

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.db.base import as_utc
 from app.db.models.console_accounts import LoginThrottle
 from app.errors import TooManyRequests
-from app.services.activity import as_utc
 
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 from sqlalchemy.orm import Session
 
+from app.db.base import as_utc
 from app.db.models import Envelope, Message
 from app.domain import mail_validation, mime, mime_parse
 from app.errors import NotFound
-from app.services.activity import as_utc
 
 
 def mime_of(session: Session, envelope: Envelope) -> bytes:

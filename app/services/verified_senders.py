@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db.base import as_utc
 from app.db.models.identity import AuthenticatedDomain, VerifiedSender
 from app.db.session import Database
 from app.domain import credentials
 from app.domain import verified_senders as rules
 from app.errors import BadRequest, ErrorDetail, NotFound
 from app.services import system_mail
-from app.services.activity import as_utc
 from app.services.principal import Principal
 
 TOKEN_TTL = timedelta(hours=48)

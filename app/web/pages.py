@@ -20,10 +20,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.db.base import as_utc
 from app.db.models import Account
 from app.domain import account_state
 from app.domain.account_state import Capability
-from app.services.activity import as_utc
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")

@@ -10,6 +10,7 @@ from app.api.deps import SessionDep, scoped
 from app.db.models import Recipient
 from app.schemas import activity as schemas
 from app.schemas.errors import error_responses
+from app.schemas.timestamps import rfc3339
 from app.services import activity
 from app.services.principal import Principal
 
@@ -29,7 +30,7 @@ def _summary(recipient: Recipient) -> schemas.ActivitySummary:
         status=recipient.status,
         opens_count=recipient.opens_count,
         clicks_count=recipient.clicks_count,
-        last_event_time=activity.rfc3339(recipient.last_event_time),
+        last_event_time=rfc3339(recipient.last_event_time),
     )
 
 
@@ -55,7 +56,7 @@ def get_message(session: SessionDep, principal: Reader, msg_id: str) -> schemas.
         template_id=found.message.template_id,
         api_key_id=found.message.api_key_id,
         events=[
-            schemas.ActivityEventOut(event_name=e.event_name, processed=activity.rfc3339(e.processed), reason=e.reason)
+            schemas.ActivityEventOut(event_name=e.event_name, processed=rfc3339(e.processed), reason=e.reason)
             for e in found.events
         ],
         categories=found.message.categories,

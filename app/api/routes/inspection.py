@@ -9,13 +9,14 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import AdminDep, SessionDep, get_database, optional_int
+from app.db.base import as_utc
 from app.db.models import Envelope, Message, Recipient
 from app.db.session import Database
 from app.errors import SendGridError
 from app.schemas import inspection as schemas
 from app.schemas.errors import error_responses
+from app.schemas.timestamps import rfc3339
 from app.services import inspection
-from app.services.activity import as_utc, rfc3339
 
 router = APIRouter(prefix="/_mirror/messages", tags=["Mirror: messages"], dependencies=[AdminDep])
 

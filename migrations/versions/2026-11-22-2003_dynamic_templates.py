@@ -1,0 +1,21 @@
+"""dynamic templates and versions
+
+Revision ID: a9b1c2d3e404
+Revises: a9b1c2d3e403
+Create Date: 2026-11-22 20:03:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "a9b1c2d3e404"
+down_revision: str | None = "a9b1c2d3e403"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

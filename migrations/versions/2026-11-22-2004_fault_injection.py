@@ -1,0 +1,21 @@
+"""fault injection rules
+
+Revision ID: a9b1c2d3e405
+Revises: a9b1c2d3e404
+Create Date: 2026-11-22 20:04:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "a9b1c2d3e405"
+down_revision: str | None = "a9b1c2d3e404"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

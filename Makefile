@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint check system-deps openapi bench bench-smtp clean
+.PHONY: help run test lint check system-deps openapi bench bench-smtp bench-pg clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,15 +29,21 @@ lint: $(STAMP) ## ruff and mypy
 test: $(STAMP) system-deps lint ## the whole suite: lint, unit, API on SQLite and PostgreSQL, SDK contract tests
 	$(BIN)/pytest
 
-bench: $(STAMP) ## mail-send benchmark, mirror vs bare FastAPI ceiling, via wrk (BENCH_ARGS="--rounds 1 --duration 5")
-	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
+WRK := @command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+
+bench: $(STAMP) ## HTTP mail send (SQLite, 1 worker) vs bare FastAPI, and heavier bodies (BENCH_ARGS="--rounds 1")
+	$(WRK)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-bench-smtp: $(STAMP) ## SMTP relay msgs/s next to HTTP mail send, one mirror (BENCH_ARGS="--rounds 1 --duration 5")
-	@command -v wrk >/dev/null 2>&1 || [ "$$(id -u)" -ne 0 ] || { echo "bench: installing wrk"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+bench-smtp: $(STAMP) ## SMTP relay and HTTP mail send (SQLite, 1 worker) vs bare FastAPI (BENCH_ARGS=...)
+	$(WRK)
 	$(BIN)/python -m bench.smtp $(BENCH_ARGS)
+
+bench-pg: $(STAMP) ## both benchmarks on a throwaway PostgreSQL (Debian's binaries), 2 workers, bare app too
+	$(WRK)
+	$(BIN)/python -m bench.run --database postgresql --workers 2 $(BENCH_ARGS)
+	$(BIN)/python -m bench.smtp --database postgresql --workers 2 $(BENCH_ARGS)
 
 openapi: $(STAMP) ## regenerate openapi.yaml from the app
 	$(BIN)/sgmirror openapi > openapi.yaml

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
+from app import http_protocol
 from app.config import Settings, describe_settings, get_settings
 from app.db import migrate
 from app.db.models import Account
@@ -21,6 +22,11 @@ from app.db.session import Database
 from app.domain import scopes
 from app.errors import SendGridError
 from app.services import accounts, api_keys, bootstrap, maintenance
+
+SQLITE_WORKERS_REFUSED = (
+    "sgmirror: --workers above 1 needs PostgreSQL (SGMIRROR_DATABASE_URL=postgresql://...): processes "
+    "sharing one SQLite file would queue on its single write lock. Run one worker on SQLite."
+)
 
 
 def _database(settings: Settings) -> Database:
@@ -44,38 +50,56 @@ def _print_report(report: bootstrap.Report) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Migrate, bootstrap on first start, then run uvicorn."""
+    """Migrate, bootstrap on first start, then run uvicorn (and the relay) in one process or N workers."""
     import uvicorn
 
+    if args.workers < 1:
+        print("sgmirror: --workers must be 1 or more.", file=sys.stderr)
+        return 2
     db = _database(settings)
+    if args.workers > 1 and db.engine.dialect.name == "sqlite":
+        db.dispose()
+        print(SQLITE_WORKERS_REFUSED, file=sys.stderr)
+        return 2
     with db.session() as session:
         _print_report(_bootstrap(session, settings))
     db.dispose()
     host = args.host or settings.host
     port = args.port or settings.http_port
     print(f"sendgrid-mirror: HTTP API on http://{host}:{port} (database: {db.engine.dialect.name})", flush=True)
-    if settings.smtp_enabled:
-        _share_with_workers(host=host, workers=args.workers)
-        ports = _smtp_ports(host, settings.smtp_port, settings.smtps_port)
-        print(f"sendgrid-mirror: SMTP relay on {ports}", flush=True)
-    uvicorn.run(
-        "app.main:create_default_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        access_log=args.access_log,
-    )
+    # Each worker (or the lifespan of the only process) reads its settings anew: the relay binds where HTTP does.
+    os.environ["SGMIRROR_HOST"] = host
+    get_settings.cache_clear()
+    options: dict[str, Any] = {
+        "app": "app.main:create_default_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
+        "access_log": args.access_log,
+        # Header size and slow-client limits (see app/http_protocol.py).
+        "http": http_protocol.GuardedHttpToolsProtocol,
+    }
+    if args.workers == 1:
+        if settings.smtp_enabled:
+            ports = _smtp_ports(host, settings.smtp_port, settings.smtps_port)
+            print(f"sendgrid-mirror: SMTP relay on {ports}", flush=True)
+        uvicorn.run(**options)
+        return 0
+    _serve_workers(options, workers=args.workers, settings=get_settings())
     return 0
 
 
-def _share_with_workers(*, host: str, workers: int) -> None:
-    """The app (each worker's lifespan) reads its settings anew: bind the relay where HTTP binds."""
-    os.environ["SGMIRROR_HOST"] = host
-    if workers > 1:
-        os.environ["SGMIRROR_SMTP_REUSE_PORT"] = "true"
-    get_settings.cache_clear()
+def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings) -> None:
+    """N uvicorn workers; the parent binds HTTP and the relay's two ports once and every worker serves them."""
+    from app import workers as processes
+
+    config = processes.ServeConfig(**options, workers=workers)
+    if settings.smtp_enabled:
+        config.smtp_listeners = processes.bind_relay(settings)
+        ports = _smtp_ports(settings.host, *config.smtp_listeners.ports())
+        print(f"sendgrid-mirror: SMTP relay on {ports}; one listener per port, {workers} workers", flush=True)
+    processes.serve_many(config)
 
 
 def _smtp_ports(host: str, smtp_port: int, smtps_port: int) -> str:
@@ -172,7 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="apply migrations, bootstrap on first start, run the mirror")
-    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (use PostgreSQL for >1)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the HTTP and SMTP listeners (>1 needs PostgreSQL)"
+    )
     serve.add_argument("--host", help="bind address (default SGMIRROR_HOST)")
     serve.add_argument("--port", type=int, help="HTTP port (default SGMIRROR_HTTP_PORT)")
     serve.add_argument("--access-log", action="store_true", help="log each request line")

@@ -28,9 +28,6 @@ class Settings(BaseSettings):
     smtp_allow_plaintext_auth: bool = Field(
         False, description="Offer SMTP AUTH before STARTTLS to loopback clients (otherwise only over TLS)"
     )
-    smtp_reuse_port: bool = Field(
-        False, description="Let several processes share the SMTP ports (set by `sgmirror serve --workers N`)"
-    )
     tls_cert: Path | None = Field(
         None, description="PEM certificate (chain) for the SMTP relay; default: self-signed, made in the data dir"
     )
@@ -69,6 +66,17 @@ class Settings(BaseSettings):
         {}, description='Per-family limits as JSON, e.g. {"messages": 100, "api_keys": 50}'
     )
     scheduler_interval: float = Field(1.0, description="Seconds between scheduler passes delivering due sends")
+    faults: str | None = Field(
+        None,
+        description="Fault-injection rules (README 'Fault injection'): a JSON list inline, or a JSON/YAML file path; "
+        "off when unset",
+    )
+    webhook_interval: float = Field(
+        1.0, description="Seconds between Event Webhook passes (batch new events, POST due deliveries)"
+    )
+    delivery_rules: str | None = Field(
+        None, description="Delivery simulator rules: inline JSON or the path of a JSON/YAML file (README)"
+    )
 
     @field_validator("ip_pool")
     @classmethod

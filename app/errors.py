@@ -38,6 +38,8 @@ class ErrorDetail:
     field: str | None = None
     help: str | None = None
     error_id: str | None = None
+    # Further keys some families put in the entry (the Event Webhook API's `id` and `url`).
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 class SendGridError(Exception):

@@ -12,13 +12,16 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from app import log_redaction
 from app.api import errors
+from app.api.faults import FaultInjection
+from app.api.mail_lane import MailSendLane
 from app.api.middleware import CollapseLeadingSlashes
 from app.api.rate_limit import RateLimitHeaders
 from app.api.router import ROUTERS
 from app.config import Settings, get_settings
 from app.db.session import Database
-from app.services import scheduler, send_policy
+from app.services import delivery_config, faults, scheduler, send_policy, webhooks_dispatch
 from app.smtp import server as smtp_server
 
 DESCRIPTION = (
@@ -31,15 +34,25 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _bad_request() -> dict[str, Any]:
+    return {
+        "description": "Bad Request",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+
+
 def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
-    """The schema minus FastAPI's 422: the mirror answers bad input with SendGrid's 400."""
+    """The schema with SendGrid's 400 in place of FastAPI's 422: the mirror answers bad input so."""
     if app.openapi_schema is None:
         schema = get_openapi(
             title=app.title, version=app.version, description=app.description, routes=app.routes, tags=app.openapi_tags
         )
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                operation.get("responses", {}).pop("422", None)
+                responses = operation.get("responses", {})
+                # Where FastAPI validates parameters it would answer 422; the mirror answers 400 there.
+                if responses.pop("422", None) is not None:
+                    responses.setdefault("400", _bad_request())
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
         app.openapi_schema = schema
@@ -52,7 +65,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # On this loop the relay shares the app's Database and its group-commit writer.
     relay = await smtp_server.start(settings, app.state.db) if settings.smtp_enabled else None
     app.state.smtp = relay
+    fault_watch = faults.start_watching(app.state.faults)
     deliveries = scheduler.start(app.state.db, settings.scheduler_interval)
+    event_webhooks = webhooks_dispatch.start(app.state.db, settings.webhook_interval)
     # Everything built at start-up lives as long as the process; frozen, the collector's full passes
     # skip it (unfrozen, they stalled requests for ~100 ms under load).
     gc.collect()
@@ -60,6 +75,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await faults.stop_watching(fault_watch)
+        await webhooks_dispatch.stop(event_webhooks)
         await scheduler.stop(deliveries)
         if relay is not None:
             await relay.close()
@@ -81,12 +98,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url())
     app.state.send_policy = send_policy.from_settings(settings)
+    delivery_config.configure(app.state.db, settings)
+    app.state.faults = faults.configure(app.state.db, settings)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(MailSendLane)
+    app.add_middleware(FaultInjection, registry=app.state.faults, settings=settings)
     app.add_middleware(CollapseLeadingSlashes)
     logging.getLogger("sgmirror").setLevel(settings.log_level.upper())
+    log_redaction.install()
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     return app
 

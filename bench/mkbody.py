@@ -1,12 +1,16 @@
-"""The benchmark's request body: a realistic ~2.4 KB v3 mail send (see shared perf anchors, "Method").
+"""The benchmark's request bodies: a realistic ~2.4 KB v3 mail send and two heavier variants of it.
 
-One personalization with one `to` and `custom_args`, plus `from`, `reply_to`, `subject`, `categories` and
-two content blocks (text/plain of 1,000 bytes, text/html of 999 bytes). `python -m bench.mkbody` prints it.
+`plain`: one personalization with one `to` and `custom_args`, plus `from`, `reply_to`, `subject`, `categories`
+and two content blocks (text/plain of 1,000 bytes, text/html of 999 bytes). `two-personalizations`: the same
+with a second personalization (another recipient, its own `custom_args`). `attachment-1mb`: the same with a
+1 MiB attachment (1.4 MB of base64). `python -m bench.mkbody [variant]` prints one.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import sys
 from typing import Any
 
@@ -14,6 +18,8 @@ SENDER = "orders@example.com"
 RECIPIENT = "customer.one@example.net"
 TEXT_BYTES = 1000
 HTML_BYTES = 999
+ATTACHMENT_BYTES = 1024 * 1024
+VARIANTS = ("plain", "two-personalizations", "attachment-1mb")
 
 _WORDS = (
     "Thank you for your order. Your parcel is being prepared and will leave our warehouse shortly. "
@@ -47,10 +53,31 @@ def mail_body() -> dict[str, Any]:
     }
 
 
-def mail_body_bytes() -> bytes:
+def variant_body(variant: str) -> dict[str, Any]:
+    """`mail_body()` changed as the variant says (see the module docstring)."""
+    body = mail_body()
+    if variant == "two-personalizations":
+        body["personalizations"].append(
+            {
+                "to": [{"email": "customer.two@example.net", "name": "Customer Two"}],
+                "custom_args": {"order_id": "100043", "customer_id": "c-7732", "campaign": "order-confirmation"},
+            }
+        )
+    elif variant == "attachment-1mb":
+        # Incompressible bytes, as a PDF or an image would be; seeded so every run sends the same body.
+        content = random.Random(1).randbytes(ATTACHMENT_BYTES)
+        body["attachments"] = [
+            {"content": base64.b64encode(content).decode(), "filename": "statement.pdf", "type": "application/pdf"}
+        ]
+    elif variant != "plain":
+        raise ValueError(f"unknown body variant {variant!r}; known: {', '.join(VARIANTS)}")
+    return body
+
+
+def mail_body_bytes(variant: str = "plain") -> bytes:
     """The body as sent: compact JSON, UTF-8."""
-    return json.dumps(mail_body(), separators=(",", ":")).encode()
+    return json.dumps(variant_body(variant), separators=(",", ":")).encode()
 
 
 if __name__ == "__main__":
-    sys.stdout.write(mail_body_bytes().decode() + "\n")
+    sys.stdout.write(mail_body_bytes(*sys.argv[1:2]).decode() + "\n")

@@ -1,17 +1,19 @@
-"""SMTP relay benchmark next to HTTP mail send, on one mirror process (`sgmirror serve`, HTTP + relay).
+"""SMTP relay benchmark next to HTTP mail send on one mirror (`sgmirror serve`, HTTP + relay), and the ceiling.
 
-    python -m bench.smtp [--rounds 3] [--duration 10] [--connections 32] [--database sqlite]
+    python -m bench.smtp [--rounds 3] [--duration 10] [--connections 32] [--workers 1] [--database sqlite]
 
-Each round starts a fresh mirror (empty database, one worker) and measures both transports with the same
-message content (bench.mkbody's 2.4 KB body; over SMTP the equivalent MIME with an X-SMTPAPI header), in
-alternating order:
+Each round starts a fresh mirror (empty database; with --workers N, N processes sharing the relay's one
+listener) and measures both transports with the same message content (bench.mkbody's 2.4 KB body; over SMTP
+the equivalent MIME with an X-SMTPAPI header), in alternating order, and the bare FastAPI ceiling (same
+number of workers) on that body:
 
-- SMTP: `--connections` asyncio clients in this process, each one connection with STARTTLS and AUTH PLAIN
-  once, then MAIL / RCPT / DATA per message, waiting for each `250 Ok: queued as <id>` (as real clients do).
-- HTTP: wrk, as `make bench` drives it (skipped, with a note, when wrk is not installed).
+- SMTP: `--connections` asyncio clients spread over `--client-processes` processes (default: one per worker),
+  each one connection with STARTTLS and AUTH PLAIN once, then MAIL / RCPT / DATA per message, waiting for each
+  `250 Ok: queued as <id>` (as real clients do).
+- HTTP: wrk, as `make bench` drives it, on the mirror and on the bare app.
 
-The table gives medians over the rounds and the server's CPU per message; after each round the number of
-stored messages is compared with the number of acknowledgements.
+The table gives medians over the rounds, the server's CPU per message and each row against the ceiling;
+after each round the number of stored messages is compared with the number of acknowledgements.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
-from bench import mkbody, run
+from bench import mkbody, servers, wrk
 from bench.mkbody import mail_body, mail_body_bytes
 
 
@@ -108,12 +111,7 @@ async def _connect(port: int, key: str) -> _Client:
     return client
 
 
-async def _one_connection(port: int, key: str, data: bytes, deadline: float, result: SmtpResult) -> None:
-    try:
-        client = await _connect(port, key)
-    except (OSError, RuntimeError, ConnectionError):
-        result.errors += 1
-        return
+async def _send_until(client: _Client, data: bytes, deadline: float, result: SmtpResult) -> None:
     while time.monotonic() < deadline:
         started = time.monotonic()
         try:
@@ -134,13 +132,35 @@ async def _one_connection(port: int, key: str, data: bytes, deadline: float, res
     client.writer.close()
 
 
-async def drive_smtp(port: int, key: str, *, connections: int, duration: float) -> SmtpResult:
-    """`connections` clients sending for `duration` seconds."""
+def drive_smtp(port: int, key: str, *, connections: int, duration: float, processes: int = 1) -> SmtpResult:
+    """`connections` clients spread over `processes` processes, sending for `duration` seconds."""
+    if processes <= 1:
+        return asyncio.run(_drive(port, key, connections, duration))
+    shares = [connections // processes + (1 if n < connections % processes else 0) for n in range(processes)]
+    with ProcessPoolExecutor(processes) as pool:
+        parts = list(pool.map(_drive_blocking, [port] * processes, [key] * processes, shares, [duration] * processes))
+    merged = SmtpResult(duration=max(part.duration for part in parts))
+    for part in parts:
+        merged.accepted += part.accepted
+        merged.refused += part.refused
+        merged.errors += part.errors
+        merged.latencies += part.latencies
+    return merged
+
+
+def _drive_blocking(port: int, key: str, connections: int, duration: float) -> SmtpResult:
+    return asyncio.run(_drive(port, key, connections, duration))
+
+
+async def _drive(port: int, key: str, connections: int, duration: float) -> SmtpResult:
+    """`connections` clients on this loop, connected (STARTTLS, AUTH) first, then sending for `duration` s."""
     data = mime_body()
     result = SmtpResult()
+    connected = await asyncio.gather(*(_connect(port, key) for _ in range(connections)), return_exceptions=True)
+    clients = [client for client in connected if isinstance(client, _Client)]
+    result.errors += len(connected) - len(clients)
     started = time.monotonic()
-    deadline = started + duration
-    await asyncio.gather(*(_one_connection(port, key, data, deadline, result) for _ in range(connections)))
+    await asyncio.gather(*(_send_until(client, data, started + duration, result) for client in clients))
     result.duration = time.monotonic() - started
     return result
 
@@ -149,90 +169,146 @@ async def drive_smtp(port: int, key: str, *, connections: int, duration: float) 
 class Round:
     smtp: SmtpResult
     smtp_cpu_us: float | None
-    http: run.WrkResult | None
+    http: wrk.WrkResult
     http_cpu_us: float | None
     stored: int | None
     acknowledged: int
+    bare: wrk.WrkResult | None = None  # the ceiling, measured in the same round
+    bare_cpu_us: float | None = None
+
+
+@dataclass(frozen=True)
+class Setup:
+    args: argparse.Namespace
+    workdir: Path
+    wrk_path: str
+    lua: Path
+    pg: object
+
+    def http(self, url: str, duration: float) -> wrk.WrkResult:
+        connections = self.args.connections
+        return wrk.run_wrk(self.wrk_path, url + servers.MAIL_PATH, self.lua, threads=2, connections=connections,
+                           duration=duration, latency=True)  # fmt: skip
+
+    def smtp(self, port: int, duration: float) -> SmtpResult:
+        processes = self.args.client_processes or self.args.workers
+        return drive_smtp(port, servers.BENCH_KEY, connections=self.args.connections, duration=duration,
+                          processes=processes)  # fmt: skip
 
 
 def _mirror_env(port: int, smtp_port: int, data_dir: Path, database_url: str | None) -> dict[str, str]:
-    env = run.mirror_env(port, data_dir, database_url)
+    env = servers.mirror_env(port, data_dir, database_url)
     env.update(
-        SGMIRROR_SMTP_ENABLED="true", SGMIRROR_SMTP_PORT=str(smtp_port), SGMIRROR_SMTPS_PORT=str(run.free_port())
+        SGMIRROR_SMTP_ENABLED="true", SGMIRROR_SMTP_PORT=str(smtp_port), SGMIRROR_SMTPS_PORT=str(servers.free_port())
     )
     return env
 
 
-def _cpu_per_message(server: run.Server, before: float | None, count: int) -> float | None:
+def _cpu_per_message(server: servers.Server, before: float | None, count: int) -> float | None:
     after = server.cpu_seconds()
     if before is None or after is None or not count:
         return None
     return (after - before) * 1e6 / count
 
 
-def one_round(number: int, args: argparse.Namespace, workdir: Path, wrk: str | None, lua: Path, pg: object) -> Round:
-    port, smtp_port = run.free_port(), run.free_port()
-    data_dir = Path(tempfile.mkdtemp(prefix=f"smtp-r{number}-", dir=workdir))
-    database_url = pg.create_database(f"bench_smtp_r{number}") if pg is not None else None  # type: ignore[attr-defined]
-    command = [sys.executable, "-m", "app", "serve"]
-    server = run.start_server(f"mirror-smtp-r{number}", command, _mirror_env(port, smtp_port, data_dir, database_url),
-                              port, workdir)  # fmt: skip
+def measure_bare(number: int, setup: Setup) -> tuple[wrk.WrkResult, float | None]:
+    port = servers.free_port()
+    command = servers.bare_command(port, setup.args.workers)
+    server = servers.start_server(f"bare-r{number}", command, servers.base_env(), port, setup.workdir)
     try:
-        acknowledged = run.wait_ready(server, mail_body_bytes())
-        warmup = asyncio.run(drive_smtp(smtp_port, run.BENCH_KEY, connections=args.connections, duration=args.warmup))
-        acknowledged += warmup.accepted
+        servers.wait_ready(server, mail_body_bytes())
+        setup.http(server.base_url, setup.args.warmup)
+        before = server.cpu_seconds()
+        result = setup.http(server.base_url, setup.args.duration)
+        return result, _cpu_per_message(server, before, result.requests)
+    finally:
+        server.stop()
+
+
+def measure_mirror(number: int, setup: Setup) -> Round:
+    args = setup.args
+    port, smtp_port = servers.free_port(), servers.free_port()
+    data_dir = Path(tempfile.mkdtemp(prefix=f"smtp-r{number}-", dir=setup.workdir))
+    database_url = setup.pg.create_database(f"bench_smtp_r{number}") if setup.pg is not None else None  # type: ignore[attr-defined]
+    env = _mirror_env(port, smtp_port, data_dir, database_url)
+    server = servers.start_server(f"mirror-smtp-r{number}", servers.mirror_command(args.workers), env, port,
+                                  setup.workdir)  # fmt: skip
+    try:
+        acknowledged = servers.wait_ready(server, mail_body_bytes())
+        acknowledged += setup.smtp(smtp_port, args.warmup).accepted
+        acknowledged += setup.http(server.base_url, args.warmup).accepted
         order = ("smtp", "http") if number % 2 else ("http", "smtp")
         smtp, smtp_cpu, http, http_cpu = SmtpResult(), None, None, None
         for transport in order:
             before = server.cpu_seconds()
             if transport == "smtp":
-                smtp = asyncio.run(drive_smtp(smtp_port, run.BENCH_KEY, connections=args.connections,
-                                              duration=args.duration))  # fmt: skip
+                smtp = setup.smtp(smtp_port, args.duration)
                 smtp_cpu = _cpu_per_message(server, before, smtp.accepted + smtp.refused)
-            elif wrk is not None:
-                http = run.run_wrk(wrk, server.base_url + run.MAIL_PATH, lua, threads=2, connections=args.connections,
-                                   duration=args.duration, latency=True)  # fmt: skip
+            else:
+                http = setup.http(server.base_url, args.duration)
                 http_cpu = _cpu_per_message(server, before, http.requests)
         time.sleep(0.5)
-        stored = run.stored_messages(server)
+        stored = servers.stored_messages(server)
     finally:
         server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
-    return Round(smtp, smtp_cpu, http, http_cpu, stored, acknowledged + smtp.accepted + (http.accepted if http else 0))
+    assert http is not None
+    acknowledged += smtp.accepted + http.accepted
+    return Round(smtp, smtp_cpu, http, http_cpu, stored, acknowledged)
+
+
+def one_round(number: int, setup: Setup) -> Round:
+    """The mirror (both transports) and the bare ceiling, in alternating order."""
+    if number % 2:
+        bare, bare_cpu = measure_bare(number, setup)
+        done = measure_mirror(number, setup)
+    else:
+        done = measure_mirror(number, setup)
+        bare, bare_cpu = measure_bare(number, setup)
+    done.bare, done.bare_cpu_us = bare, bare_cpu
+    return done
 
 
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
+def _row(label: str, rates: list[float], p50: list[float], p99: list[float], failures: str, cpu: list[float],
+         ceiling: float) -> str:  # fmt: skip
+    rate = _median(rates)
+    return (
+        f"| {label} | {rate:,.0f} | {', '.join(f'{r:,.0f}' for r in rates)} | {_median(p50):.2f} "
+        f"| {_median(p99):.2f} | {failures} | {_median(cpu):,.0f} | {rate / ceiling:.2f} |"
+    )
+
+
 def report(rounds: list[Round], args: argparse.Namespace) -> str:
-    smtp = [r.smtp for r in rounds]
-    http = [r.http for r in rounds if r.http is not None]
+    smtp, http = [r.smtp for r in rounds], [r.http for r in rounds]
+    bare = [r.bare for r in rounds if r.bare is not None]
+    ceiling = _median([r.rps for r in bare])
+    smtp_to_http = _median([r.rate for r in smtp]) / _median([r.rps for r in http])
+    workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     lines = [
         f"Mail send over SMTP and HTTP, same 2.4 KB message, {args.connections} connections, {args.duration:g} s per "
-        f"run, {len(rounds)} round(s), medians; {args.database}, 1 worker; {os.cpu_count()} CPUs shared by the "
-        "clients and the server.",
+        f"run, {len(rounds)} round(s), medians; {args.database}, {workers} (the bare app too); "
+        f"{os.cpu_count()} CPUs shared by the clients and the servers.",
         "",
-        "| transport | msgs/s (median) | runs | p50 ms | p99 ms | refused / errors | server CPU µs/msg |",
-        "|---|---:|---|---:|---:|---:|---:|",
-        f"| SMTP (STARTTLS, AUTH once per connection) | {_median([r.rate for r in smtp]):,.0f} "
-        f"| {', '.join(f'{r.rate:,.0f}' for r in smtp)} | {_median([r.percentile(0.5) for r in smtp]):.2f} "
-        f"| {_median([r.percentile(0.99) for r in smtp]):.2f} | {sum(r.refused for r in smtp)} / "
-        f"{sum(r.errors for r in smtp)} | {_median([r.smtp_cpu_us for r in rounds if r.smtp_cpu_us]):.0f} |",
-    ]
-    if http:
-        lines.append(
-            f"| HTTP POST /v3/mail/send (wrk) | {_median([r.rps for r in http]):,.0f} "
-            f"| {', '.join(f'{r.rps:,.0f}' for r in http)} | {_median([r.p50_ms for r in http]):.2f} "
-            f"| {_median([r.p99_ms for r in http]):.2f} | {sum(r.non2xx for r in http)} / "
-            f"{sum(r.socket_error_total for r in http)} | "
-            f"{_median([r.http_cpu_us for r in rounds if r.http_cpu_us]):.0f} |"
-        )
-        ratio = _median([r.rate for r in smtp]) / _median([r.rps for r in http])
-        lines += ["", f"SMTP / HTTP messages per second: **{ratio:.2f}**."]
-    else:
-        lines += ["", run.WRK_INSTALL_HINT + " — HTTP not measured."]
-    lines.append("")
+        "| transport | msgs/s (median) | runs | p50 ms | p99 ms | refused / errors | server CPU µs/msg | / ceiling |",
+        "|---|---:|---|---:|---:|---:|---:|---:|",
+        _row("bare FastAPI, HTTP, no storage (ceiling)", [r.rps for r in bare], [r.p50_ms for r in bare],
+             [r.p99_ms for r in bare], f"{sum(r.non2xx for r in bare)} / {sum(r.socket_error_total for r in bare)}",
+             [r.bare_cpu_us for r in rounds if r.bare_cpu_us], ceiling),
+        _row("mirror, HTTP POST /v3/mail/send (wrk)", [r.rps for r in http], [r.p50_ms for r in http],
+             [r.p99_ms for r in http], f"{sum(r.non2xx for r in http)} / {sum(r.socket_error_total for r in http)}",
+             [r.http_cpu_us for r in rounds if r.http_cpu_us], ceiling),
+        _row("mirror, SMTP (STARTTLS, AUTH once per connection)", [r.rate for r in smtp],
+             [r.percentile(0.5) for r in smtp], [r.percentile(0.99) for r in smtp],
+             f"{sum(r.refused for r in smtp)} / {sum(r.errors for r in smtp)}",
+             [r.smtp_cpu_us for r in rounds if r.smtp_cpu_us], ceiling),
+        "",
+        f"SMTP / HTTP messages per second on the mirror: **{smtp_to_http:.2f}**.",
+        "",
+    ]  # fmt: skip
     for number, r in enumerate(rounds, 1):
         consistent = r.stored is not None and r.acknowledged <= r.stored <= r.acknowledged + 4 * args.connections
         lines.append(
@@ -246,38 +322,46 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.smtp", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds, transports alternating (default 3)")
     parser.add_argument("--duration", type=float, default=10, help="measured seconds per transport (default 10)")
-    parser.add_argument("--warmup", type=float, default=2, help="unmeasured SMTP warm-up seconds (default 2)")
+    parser.add_argument("--warmup", type=float, default=2, help="unmeasured warm-up seconds (default 2)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes, both servers (default 1)")
+    parser.add_argument("--client-processes", type=int, help="processes running the SMTP clients (default: workers)")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        run.log(run.WRK_INSTALL_HINT + " — measuring SMTP only.")
+    wrk_path = shutil.which("wrk")
+    if wrk_path is None:
+        servers_log(wrk.WRK_INSTALL_HINT)
+        return 2
     workdir = Path(tempfile.mkdtemp(prefix="sgmirror-bench-smtp-"))
     body_path = workdir / "body.json"
     body_path.write_bytes(mail_body_bytes())
-    lua = workdir / "post.lua"
-    lua.write_text(run.LUA_SCRIPT.format(body_path=json.dumps(str(body_path)), key=json.dumps(run.BENCH_KEY)))
+    lua = wrk.write_lua(workdir / "post.lua", body_path, servers.BENCH_KEY)
     rounds: list[Round] = []
     try:
-        with run.postgres_server(args.database) as pg:
+        with servers.postgres_server(args.database) as pg:
+            setup = Setup(args, workdir, wrk_path, lua, pg)
             for number in range(1, args.rounds + 1):
-                run.log(f"round {number}/{args.rounds} ...")
-                done = one_round(number, args, workdir, wrk, lua, pg)
-                http = f", HTTP {done.http.rps:,.0f} req/s" if done.http else ""
-                run.log(f"  SMTP {done.smtp.rate:,.0f} msgs/s{http}, stored {done.stored} / {done.acknowledged}")
+                servers_log(f"round {number}/{args.rounds} ...")
+                done = one_round(number, setup)
+                ceiling = done.bare.rps if done.bare else float("nan")
+                servers_log(f"  SMTP {done.smtp.rate:,.0f} msgs/s, HTTP {done.http.rps:,.0f} req/s, bare "
+                            f"{ceiling:,.0f} req/s; stored {done.stored} / {done.acknowledged}")  # fmt: skip
                 rounds.append(done)
-    except run.NotReady as exc:
-        run.log(f"benchmark aborted: {exc}")
+    except servers.NotReady as exc:
+        servers_log(f"benchmark aborted: {exc}")
         return 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(report(rounds, args))
     return 0
+
+
+def servers_log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.api import rate_limit
+from app.api import mail_body, rate_limit
 from app.config import Settings
 from app.db.session import Database
+from app.domain import row_ids
 from app.errors import BadRequest, Forbidden, Unauthorized
 from app.services import auth, partners
 from app.services.principal import Principal
@@ -68,9 +69,11 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("Bad Request") from None
+    mail_body.refuse_nul_characters(raw, value)
+    return value
 
 
 JsonBody = Annotated[Any, Depends(json_body)]
@@ -84,9 +87,12 @@ def optional_int(value: str | None, *, field: str, minimum: int = 1, maximum: in
         number = int(value)
     except ValueError:
         raise BadRequest(f"{field} must be an integer", field=field) from None
-    if number < minimum or (maximum is not None and number > maximum):
+    if number < minimum:
         limits = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
         raise BadRequest(f"{field} must be {limits}", field=field)
+    # Unbounded parameters still end at what the database can compare (64 bits).
+    if number > (maximum if maximum is not None else row_ids.MAX_INT64):
+        raise BadRequest(f"{field} must be between {minimum} and {maximum or row_ids.MAX_INT64}", field=field)
     return number
 
 

@@ -36,6 +36,9 @@ _PARTNER_DEFAULTS = {
     413: ("Request Entity Too Large", "10-41300"),
     429: ("Too Many Requests", "10-42900"),
     500: ("Something went wrong", "10-50000"),
+    502: ("Bad Gateway", "10-50200"),
+    503: ("Service Unavailable", "10-50300"),
+    504: ("Endpoint request timed out", "10-50400"),
 }
 _GENERIC_MESSAGES = {"authorization required", ACCESS_FORBIDDEN, "not found", "method not allowed"}
 
@@ -75,6 +78,17 @@ def _activity(status: int, d: ErrorDetail) -> Entry:
     return {"message": d.message} if d.field is None else {"message": d.message, "field": d.field}
 
 
+def _event_webhook(status: int, d: ErrorDetail) -> Entry:
+    """The Webhooks API's own 400/404 entries (`message`, sometimes `id` and `url`); the rest are classic."""
+    if status not in (400, 404) or d.message in _GENERIC_MESSAGES:
+        return _classic(status, d)
+    entry: Entry = {"message": d.message}
+    if d.field is not None:
+        entry["field"] = d.field
+    entry.update(d.extra)
+    return entry
+
+
 # Longest prefix first: the first match decides the envelope.
 FAMILIES: tuple[tuple[str, Renderer], ...] = (
     ("/v3/mail/send", _mail),
@@ -82,6 +96,7 @@ FAMILIES: tuple[tuple[str, Renderer], ...] = (
     ("/v3/verified_senders", _sender),
     ("/v3/teammates", _teammate),
     ("/v3/messages", _activity),
+    ("/v3/user/webhooks/event", _event_webhook),
 )
 
 

@@ -41,15 +41,42 @@ def decode_json(request: Request, raw: bytes) -> Any:
     if request.headers.get("content-encoding", "").strip().lower() == "gzip":
         raw = _gunzip(raw)
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
+    else:
+        refuse_nul_characters(raw, value)
+        return value
     # Only a failed parse pays for the second pass that tells bad UTF-8 from bad JSON.
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError:
         raise UnsupportedMediaType("Invalid UTF8 in request") from None
     raise BadRequest("Bad Request")
+
+
+NUL_REFUSED = "The request contains a NUL character (\\u0000), which is not allowed in any field."
+
+
+def refuse_nul_characters(raw: bytes, value: Any) -> None:
+    """400 for a NUL in any string (PostgreSQL cannot store one); the byte scan keeps the common case cheap."""
+    if b"\\u0000" in raw and _has_nul(value):
+        raise BadRequest(NUL_REFUSED)
+
+
+def _has_nul(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def _gunzip(raw: bytes) -> bytes:

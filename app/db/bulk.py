@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from psycopg.types.json import Json
@@ -32,10 +33,8 @@ class Prepared:
 
 def prepare(table: Table, rows: list[dict[str, Any]], dialect: str) -> Prepared:
     """Rows (dicts with the same keys) as parameter tuples in the storage format of `dialect`."""
-    names = tuple(rows[0])
-    sql, converters = _statement(table, names, dialect)
-    values = [tuple(convert(row[name]) for name, convert in zip(names, converters, strict=True)) for row in rows]
-    return Prepared(table, sql, values)
+    statement = _statement(table, tuple(rows[0]), dialect)
+    return Prepared(table, statement.sql, [statement.values_of(row) for row in rows])
 
 
 def execute(conn: Connection, prepared: Prepared, values: list[tuple[Any, ...]]) -> None:
@@ -62,12 +61,35 @@ def _multi_row_sql(single_row_sql: str, width: int, rows: int) -> str:
     return f"{head} VALUES {', '.join([group] * rows)}"
 
 
+@dataclass(frozen=True)
+class _Statement:
+    """The INSERT for one set of column names, and how to turn a row into its parameters: the values are
+    taken in one C call and only the columns whose storage format differs are converted."""
+
+    sql: str
+    take: Callable[[dict[str, Any]], Any]
+    conversions: tuple[tuple[int, Convert], ...]
+
+    def values_of(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        values = self.take(row)
+        if not self.conversions:
+            return tuple(values)
+        converted = list(values)
+        for index, convert in self.conversions:
+            converted[index] = convert(converted[index])
+        return tuple(converted)
+
+
 @cache
-def _statement(table: Table, names: tuple[str, ...], dialect: str) -> tuple[str, list[Convert]]:
+def _statement(table: Table, names: tuple[str, ...], dialect: str) -> _Statement:
     placeholder = "?" if dialect == "sqlite" else "%s"
     columns = ", ".join(names)
     sql = f"INSERT INTO {table.name} ({columns}) VALUES ({', '.join([placeholder] * len(names))})"
-    return sql, [_converter(table.c[name].type, dialect) for name in names]
+    converters = [_converter(table.c[name].type, dialect) for name in names]
+    conversions = tuple((i, convert) for i, convert in enumerate(converters) if convert is not _same)
+    # itemgetter of one name returns the bare value, of several a tuple.
+    take = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    return _Statement(sql, take, conversions)
 
 
 def _converter(column_type: Any, dialect: str) -> Convert:

@@ -31,11 +31,12 @@ class BulkInsert:
     """A job that only inserts rows, after an optional check; the writer merges such jobs' rows per table.
 
     `check` runs first in the shared transaction and may refuse with a SendGridError (only this job fails);
-    it must not write anything before it has decided to accept.
+    it must not write anything before it has decided to accept. It may return replacement rows for the job
+    (the delivery simulator drops suppressed recipients so), which are then prepared anew.
     """
 
     rows: dict[Table, list[dict[str, Any]]]
-    check: Callable[[Connection], None] | None = None
+    check: Callable[[Connection], dict[Table, list[dict[str, Any]]] | None] | None = None
 
 
 @dataclass
@@ -187,11 +188,13 @@ def _run_batch(conn: Connection, batch: list[_Pending]) -> list[_Outcome]:
             outcomes.append(_Outcome(value=job(conn)))
             continue
         try:
-            if job.check is not None:
-                job.check(conn)
+            replaced = job.check(conn) if job.check is not None else None
         except SendGridError as error:
             outcomes.append(_Outcome(error=error))
             continue
+        if replaced is not None:
+            dialect = conn.dialect.name
+            pending.prepared = [bulk.prepare(table, rows, dialect) for table, rows in replaced.items() if rows]
         for prepared in pending.prepared:
             merged.setdefault(prepared.table, (prepared, []))[1].extend(prepared.values)
         outcomes.append(_Outcome())

@@ -24,6 +24,10 @@ class ActivityEventOut(BaseModel):
     event_name: str
     processed: str
     reason: str | None = None
+    attempt_num: int | None = None
+    url: str | None = None
+    bounce_type: str | None = None
+    http_user_agent: str | None = None
 
 
 class ActivityDetailOut(BaseModel):

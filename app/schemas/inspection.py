@@ -66,6 +66,8 @@ class EventOut(BaseModel):
     event: str
     timestamp: str
     reason: str | None
+    # SendGrid's extra event fields: type, status, attempt, response, url, useragent, ip, asm_group_id...
+    detail: dict[str, Any] | None = None
 
 
 class RecipientOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,8 @@ class ActivityEvent:
     event_name: str
     processed: datetime
     reason: str | None
+    # The feed's extra fields (attempt_num, url, bounce_type, http_user_agent), from the event's detail.
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,22 @@ def detail(session: Session, principal: Principal, msg_id: str) -> ActivityDetai
         recipient=recipient,
         message=message,
         events=[
-            ActivityEvent(_ACTIVITY_EVENT_NAMES.get(e.event, e.event), as_utc(e.occurred_at), e.reason) for e in events
+            ActivityEvent(
+                _ACTIVITY_EVENT_NAMES.get(e.event, e.event), as_utc(e.occurred_at), e.reason, _extra(e.event, e.detail)
+            )
+            for e in events
         ],
     )
+
+
+def _extra(event: str, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """The activity feed's names for what the event JSON calls attempt, url, type and useragent."""
+    if not detail:
+        return {}
+    extra = {
+        "attempt_num": detail.get("attempt") if event == "deferred" else None,
+        "url": detail.get("url"),
+        "bounce_type": ("hard" if detail.get("type", "bounce") == "bounce" else "soft") if event == "bounce" else None,
+        "http_user_agent": detail.get("useragent"),
+    }
+    return {key: value for key, value in extra.items() if value is not None}

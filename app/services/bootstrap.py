@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db.base import utcnow
 from app.db.models import Account, ApiKey
 from app.domain import account_state, credentials, passwords, provisioning, scopes
 from app.errors import BadRequest
-from app.services import accounts, api_keys, identity_seed, ips
+from app.services import accounts, api_keys, delivery_config, faults, identity_seed, ips
 
 PARTNER_USERNAME = "partner"
 DEFAULT_USERNAME = "default"
@@ -74,6 +75,12 @@ def apply_seed(session: Session, document: Any) -> Report:
     partner = accounts.by_username(session, PARTNER_USERNAME)
     for entry in document.get("accounts", []):
         _seed_account(session, _mapping(entry, "accounts[]"), parent_id=partner.id if partner else None, report=report)
+    if document.get("delivery_rules") is not None:
+        stored = delivery_config.store(session, document["delivery_rules"], now=utcnow(), field_name="delivery_rules")
+        report.say(f"Set {len(stored['rules'])} delivery simulator rule(s).")
+    if document.get("faults") is not None:
+        seeded = faults.apply_seed(session, document["faults"])
+        report.say(f"Set {seeded} fault-injection rule(s): the mirror fails on purpose where they match.")
     return report
 
 

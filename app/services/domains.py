@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from app.db.models import Account
 from app.db.models.identity import AuthenticatedDomain
 from app.db.session import Database
-from app.domain import dns_records
+from app.domain import dns_records, row_ids
 from app.errors import BadRequest, ErrorDetail, NotFound
 from app.services import dns_lookup
 from app.services.principal import Principal
@@ -126,6 +126,9 @@ def _owner(session: Session, principal: Principal, username: Any, errors: list[E
     account = account_of(session, principal)
     if username is None or username == account.username:
         return account
+    if not isinstance(username, str):
+        errors.append(ErrorDetail("username must be a string", "username"))
+        return account
     subuser = session.scalar(
         select(Account).where(Account.username == username, Account.parent_id == account.id, Account.kind == "subuser")
     )
@@ -198,7 +201,8 @@ def list_domains(
 
 def get(session: Session, principal: Principal, domain_id: str) -> Owned:
     owners = _visible_accounts(session, principal)
-    row = session.get(AuthenticatedDomain, int(domain_id)) if domain_id.isdigit() else None
+    number = row_ids.parse_row_id(domain_id)
+    row = session.get(AuthenticatedDomain, number) if number is not None else None
     if row is None or row.account_id not in owners:
         raise NotFound("authenticated domain not found")
     return Owned(row, owners[row.account_id])

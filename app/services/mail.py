@@ -23,7 +23,7 @@ from app.db.session import Database
 from app.db.writer import BulkInsert
 from app.domain.mail import OutboundMessage, Personalization
 from app.errors import MAIL_ERRORS_HELP, BadRequest
-from app.services import clock, scheduler, send_policy, sending
+from app.services import clock, delivery, scheduler, send_policy, sending, templates
 from app.services.principal import Principal
 from app.services.send_policy import SendPolicy
 
@@ -97,16 +97,21 @@ async def accept(
     now = clock.now(db)
     reservation = send_policy.check(db, principal, message, policy, day=now.date())
     message_id = new_message_id()
+    dropped = None
+    if message.template_id is not None and not mime:  # rendered once here; the rendered result is stored
+        message, mime, dropped = templates.apply(db, principal, message, message_id=message_id, date=now)
     rows = prepare_rows(
         principal, message, message_id=message_id, transport=transport, raw_request=raw_request, now=now, mime=mime
     )
+    templates.drop(rows, dropped)
     check = (
         partial(_require_batch, account_id=principal.account_id, batch_id=message.batch_id)
         if message.batch_id
         else None
     )
     tables = scheduler.with_deliveries(rows.by_table(), rows.message, rows.envelopes, now)
-    await db.writer.run(BulkInsert(rows=tables, check=send_policy.chain(check, reservation)))
+    simulated = None if dropped else delivery.simulate(db, principal.account_id, message, tables, now)
+    await db.writer.run(BulkInsert(rows=tables, check=delivery.then(send_policy.chain(check, reservation), simulated)))
     return message_id
 
 
@@ -201,9 +206,13 @@ def _add_recipients(
         )
         if sandbox:
             continue
-        rows.events.append({"recipient_id": recipient_id, "event": "processed", "occurred_at": now, "reason": None})
+        rows.events.append(
+            {"recipient_id": recipient_id, "event": "processed", "occurred_at": now, "reason": None, "detail": None}
+        )
         if not scheduled:
-            rows.events.append({"recipient_id": recipient_id, "event": "delivered", "occurred_at": now, "reason": None})
+            rows.events.append(
+                {"recipient_id": recipient_id, "event": "delivered", "occurred_at": now, "reason": None, "detail": None}
+            )
 
 
 def _require_batch(conn: Connection, *, account_id: str, batch_id: str) -> None:

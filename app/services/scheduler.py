@@ -22,7 +22,7 @@ from app.db.base import table_of
 from app.db.models import Event, Message, Recipient
 from app.db.models.scheduling import ScheduledDelivery, ScheduledSend
 from app.db.session import Database
-from app.services import clock
+from app.services import clock, delivery_pass
 
 log = logging.getLogger("sgmirror.scheduler")
 
@@ -113,6 +113,14 @@ def _settle(conn: Connection, due: list[_Due], fate: str, now: datetime) -> None
     if not ids:
         return
     delivered = fate == "delivered"
+    if delivered:
+        # Recipients the delivery simulator gave a fate get its events instead (delivery_pass applies them).
+        planned = delivery_pass.release(conn, ids, now)
+        ids = [i for i in ids if i not in planned]
+        if not ids:
+            return
+    else:
+        delivery_pass.discard(conn, ids)
     conn.execute(
         update(Recipient)
         .where(Recipient.id.in_(ids))
@@ -137,7 +145,11 @@ def _close_messages(conn: Connection, message_ids: set[str]) -> None:
                 select(Event.reason).join(Recipient).where(Recipient.message_id == message_id, Event.event == "dropped")
             )
         )
-        status = "sent" if "delivered" in statuses else ("expired" if EXPIRED in events else "cancelled")
+        # "processed": released to the delivery simulator, whose events come next; recipients dropped as
+        # suppressed at ingest were sent too.
+        status = "sent"
+        if not statuses & {"delivered", "processed"}:
+            status = "expired" if EXPIRED in events else ("cancelled" if CANCELLED in events else "sent")
         conn.execute(
             update(Message).where(Message.id == message_id, Message.status == "scheduled").values(status=status)
         )
@@ -150,7 +162,11 @@ async def run_once(db: Database) -> int:
         settled: int = await db.writer.run(deliver_due)
         total += settled
         if settled < PASS_SIZE:
-            return total
+            break
+    # Then the delivery simulator's events that are due (including those of sends just delivered).
+    while await db.writer.run(delivery_pass.apply_due) >= delivery_pass.PASS_SIZE:
+        pass
+    return total
 
 
 async def _loop(db: Database, interval: float) -> None:

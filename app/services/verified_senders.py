@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from app.db.base import as_utc
 from app.db.models.identity import AuthenticatedDomain, VerifiedSender
 from app.db.session import Database
-from app.domain import credentials
+from app.domain import credentials, row_ids
 from app.domain import verified_senders as rules
 from app.errors import BadRequest, ErrorDetail, NotFound
 from app.services import system_mail
@@ -90,7 +90,7 @@ def update(session: Session, principal: Principal, sender_id: str, body: Any, *,
 
 def get(session: Session, principal: Principal, sender_id: str) -> VerifiedSender:
     """One of the account's senders; 404 otherwise."""
-    number = int(sender_id) if sender_id.isdigit() else None
+    number = row_ids.parse_row_id(sender_id)
     sender = session.get(VerifiedSender, number) if number is not None else None
     if sender is None or sender.account_id != principal.account_id:
         raise NotFound(details=[ErrorDetail("resource not found", "id", error_id=rules.NOT_FOUND_ID)])

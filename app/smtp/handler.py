@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from email.parser import BytesHeaderParser
 from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from app.config import Settings
 from app.db.session import Database
+from app.domain import faults as fault_rules
 from app.domain import mime_parse
 from app.errors import InternalError, SendGridError
-from app.services import auth, mail, send_policy, sending
+from app.services import auth, faults, mail, send_policy, sending
 from app.services.principal import Principal
 from app.smtp import replies
 
@@ -26,6 +28,9 @@ USERNAME: Final = b"apikey"
 # _LARGE_AT_ONCE such messages are parsed and stored at a time.
 _SMALL_MESSAGE_BYTES: Final = 256 * 1024
 _LARGE_AT_ONCE: Final = 2
+
+# Answers a dropped connection's command; nobody reads it, the connection is gone.
+_DROPPED: Final = "421 4.4.2 Connection dropped"
 
 log = logging.getLogger("sgmirror.smtp")
 
@@ -50,6 +55,7 @@ class RelayHandler:
         self._db = db
         self._policy = send_policy.from_settings(settings)
         self._large_messages = asyncio.Semaphore(_LARGE_AT_ONCE)
+        self._faults = faults.configure(db, settings)
 
     def authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
@@ -69,6 +75,8 @@ class RelayHandler:
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
     ) -> str:
         """530 before AUTH; an account that may not send is refused here, before its DATA is read."""
+        if not self._faults.idle and (fault := await self._fault(server, "mail", [])):
+            return fault
         if not session.authenticated:
             return replies.AUTH_REQUIRED
         try:
@@ -82,6 +90,8 @@ class RelayHandler:
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        if not self._faults.idle and (fault := await self._fault(server, "rcpt", [address])):
+            return fault
         if len(envelope.rcpt_tos) >= mime_parse.MAX_RECIPIENTS:
             return replies.TOO_MANY_RECIPIENTS
         envelope.rcpt_tos.append(address)
@@ -91,6 +101,8 @@ class RelayHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         """Store the message exactly as HTTP mail send would, and answer only after its COMMIT."""
         raw = envelope.original_content or b""
+        if not self._faults.idle and (fault := await self._fault(server, "data", list(envelope.rcpt_tos), raw)):
+            return fault
         if len(raw) <= _SMALL_MESSAGE_BYTES:
             return await self._ingest(session, envelope, raw)
         # A large message costs about ten times its size while it is parsed and stored; take turns.
@@ -114,12 +126,53 @@ class RelayHandler:
             return replies.reply_for(error)
         return replies.queued(message_id)
 
+    async def greet(self, server: SMTP) -> bool:
+        """Before the 220 greeting: False when a fault rule refused or dropped the connection."""
+        return self._faults.idle or not await self._fault(server, "connect", [])
+
+    async def _fault(self, server: SMTP, stage: str, recipients: list[str], raw: bytes | None = None) -> str | None:
+        """The reply of a fault rule that fires at this stage (None: carry on); 421 and drops end the session."""
+        rules = self._faults.current().smtp.get(stage, ())
+        if not rules:
+            return None
+        headers = _headers(raw) if raw is not None and any(live.rule.header for live in rules) else None
+        decision = faults.decide_smtp(rules, recipients=recipients, headers=headers)
+        if decision is None:
+            return None
+        if decision.latency_ms:
+            await asyncio.sleep(decision.latency_ms / 1000)
+        action, transport = decision.action, server.transport
+        if action is None:
+            return None
+        if action.drop:
+            # asyncio's and uvloop's transports both abort; the base class does not declare it.
+            abort = getattr(transport, "abort", None)
+            if callable(abort):
+                abort()
+            return _DROPPED
+        reply = fault_rules.smtp_reply(action)
+        if stage == "connect":
+            await server.push(reply)
+        if (action.code == 421 or stage == "connect") and transport is not None:
+            # 421 closes the channel (RFC 5321 §3.8), once the reply is on its way.
+            asyncio.get_running_loop().call_soon(transport.close)
+        return reply
+
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):
             log.info("SMTP TLS handshake failed: %s", error.__cause__)
         else:
             log.exception("SMTP session failed")
         return replies.reply_for(InternalError())
+
+
+def _headers(raw: bytes) -> dict[str, str]:
+    """The message's header fields (lower-case names; the first of each), for header fault rules."""
+    parsed = BytesHeaderParser().parsebytes(raw)
+    headers: dict[str, str] = {}
+    for name, value in parsed.items():
+        headers.setdefault(name.lower(), str(value))
+    return headers
 
 
 async def _parse(raw: bytes, envelope: Envelope) -> mime_parse.Received:

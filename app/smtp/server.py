@@ -1,7 +1,9 @@
 """The SMTP relay on the running event loop: plain + STARTTLS on one port, implicit TLS on the other.
 
 Started by the FastAPI lifespan (`sgmirror serve`) or alone (`sgmirror smtp`); either way it shares the
-loop's Database and group-commit writer with whatever else runs there.
+loop's Database and group-commit writer with whatever else runs there. With `serve --workers N` the parent
+process binds the two listening sockets once (`bind`) and every worker serves them (`adopt`): one listener
+per port, the kernel handing each new connection to whichever worker accepts it first.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import asyncio
 import ipaddress
 import logging
 import re
+import socket
 import ssl
 import weakref
+from dataclasses import dataclass
 from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP
@@ -77,6 +81,11 @@ class RelaySMTP(SMTP):
             return simple.group(1), simple.group(2) or ""
         return super()._getaddr(arg)
 
+    async def _handle_client(self) -> None:
+        # Fault injection may refuse or drop the connection before aiosmtpd sends its 220 greeting.
+        if await self.event_handler.greet(self):
+            await super()._handle_client()
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self._relay.sessions.add(self)
@@ -113,8 +122,49 @@ class Relay:
             await server.wait_closed()
 
 
+@dataclass(frozen=True)
+class Listeners:
+    """The relay's two listening sockets, bound by `sgmirror serve` before it starts its workers."""
+
+    smtp: socket.socket
+    smtps: socket.socket
+
+    def ports(self) -> tuple[int, int]:
+        return int(self.smtp.getsockname()[1]), int(self.smtps.getsockname()[1])
+
+
+_adopted: list[Listeners] = []
+
+
+def bind(settings: Settings) -> Listeners:
+    """Bind and listen on SGMIRROR_HOST at both relay ports (0 picks free ports), as uvicorn binds HTTP."""
+    smtp = _listening_socket(settings.host, settings.smtp_port)
+    try:
+        return Listeners(smtp=smtp, smtps=_listening_socket(settings.host, settings.smtps_port))
+    except BaseException:
+        smtp.close()
+        raise
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def adopt(listeners: Listeners) -> None:
+    """Serve the relay of this process on sockets another process bound (a worker of `serve --workers N`)."""
+    _adopted[:] = [listeners]
+
+
 async def start(settings: Settings, db: Database) -> Relay:
-    """Listen on SGMIRROR_HOST at SGMIRROR_SMTP_PORT and SGMIRROR_SMTPS_PORT (0 picks free ports)."""
+    """Serve adopted listeners, else listen on SGMIRROR_HOST at SGMIRROR_SMTP_PORT and _SMTPS_PORT (0: free)."""
     context = tls.server_context(settings)
     handler = RelayHandler(db, settings)
     relay = Relay()
@@ -126,20 +176,20 @@ async def start(settings: Settings, db: Database) -> Relay:
             handler, relay=relay, tls_context=context, implicit_tls=implicit_tls, plaintext_auth_on_loopback=plaintext
         )
 
+    def plain() -> RelaySMTP:
+        return protocol(implicit_tls=False)
+
+    def implicit() -> RelaySMTP:
+        return protocol(implicit_tls=True)
+
     try:
-        relay.servers["smtp"] = await loop.create_server(
-            lambda: protocol(implicit_tls=False),
-            settings.host,
-            settings.smtp_port,
-            reuse_port=settings.smtp_reuse_port,
-        )
-        relay.servers["smtps"] = await loop.create_server(
-            lambda: protocol(implicit_tls=True),
-            settings.host,
-            settings.smtps_port,
-            ssl=context,
-            reuse_port=settings.smtp_reuse_port,
-        )
+        if _adopted:
+            shared = _adopted[0]
+            relay.servers["smtp"] = await loop.create_server(plain, sock=shared.smtp)
+            relay.servers["smtps"] = await loop.create_server(implicit, sock=shared.smtps, ssl=context)
+        else:
+            relay.servers["smtp"] = await loop.create_server(plain, settings.host, settings.smtp_port)
+            relay.servers["smtps"] = await loop.create_server(implicit, settings.host, settings.smtps_port, ssl=context)
     except BaseException:
         await relay.close()
         raise

@@ -24,6 +24,7 @@ from app.db.base import as_utc
 from app.db.models import Account
 from app.domain import account_state
 from app.domain.account_state import Capability
+from app.services import faults
 
 TEMPLATES = Path(__file__).with_name("templates")
 STATIC = Path(__file__).with_name("static")
@@ -166,7 +167,10 @@ async def read_form(request: Request, viewer: Viewer) -> Form:
 
 def render(request: Request, viewer: Viewer, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page from a template, with the console's security headers and the browser cookie when it is new."""
-    page = environment.get_template(template).render(viewer=viewer, path=request.url.path, **context)
+    banner = faults.banner(request.app.state.faults)
+    page = environment.get_template(template).render(
+        viewer=viewer, path=request.url.path, fault_rules=banner, **context
+    )
     response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
     if viewer.fresh:
         set_cookie(response, request, viewer.token)

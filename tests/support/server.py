@@ -11,6 +11,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from app import http_protocol
 from tests.support.postgres import free_port
 
 
@@ -18,7 +19,10 @@ from tests.support.postgres import free_port
 def serve(app: FastAPI) -> Iterator[str]:
     """Run `app` on 127.0.0.1:<free port>; yields its base URL (no trailing slash)."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
+        http=http_protocol.GuardedHttpToolsProtocol,
+    )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

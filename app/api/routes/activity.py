@@ -56,7 +56,9 @@ def get_message(session: SessionDep, principal: Reader, msg_id: str) -> schemas.
         template_id=found.message.template_id,
         api_key_id=found.message.api_key_id,
         events=[
-            schemas.ActivityEventOut(event_name=e.event_name, processed=rfc3339(e.processed), reason=e.reason)
+            schemas.ActivityEventOut(
+                event_name=e.event_name, processed=rfc3339(e.processed), reason=e.reason, **e.extra
+            )
             for e in found.events
         ],
         categories=found.message.categories,

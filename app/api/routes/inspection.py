@@ -132,7 +132,10 @@ def _recipient(recipient: Recipient, events: list[Any]) -> dict[str, Any]:
     return {
         "msg_id": recipient.id, "email": recipient.email, "name": recipient.name, "kind": recipient.kind,
         "personalization": recipient.position, "status": recipient.status,
-        "events": [{"event": e.event, "timestamp": rfc3339(e.occurred_at), "reason": e.reason} for e in events],
+        "events": [
+            {"event": e.event, "timestamp": rfc3339(e.occurred_at), "reason": e.reason, "detail": e.detail}
+            for e in events
+        ],
     }  # fmt: skip
 
 

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from starlette.requests import ClientDisconnect
 
-from app.api import mail_body
+from app.api import faults, mail_body
 from app.api.deps import SessionDep, scoped
+from app.api.errors import error_response
 from app.db.session import Database
 from app.domain import mail_validation
+from app.errors import BadRequest, InternalError, SendGridError
 from app.schemas.errors import error_responses, json_request_body
 from app.schemas.mail import BatchId, MailSendRequest
 from app.services import auth, batches, clock, mail
 from app.services.principal import Principal
+
+log = logging.getLogger("sgmirror.mail")
 
 router = APIRouter(tags=["Mail Send"])
 
@@ -39,11 +45,34 @@ def _authenticate(db: Database, request: Request) -> Principal:
 )
 async def send_mail(request: Request) -> Response:
     """Validate, store durably, answer 202 with X-Message-Id (200 in sandbox mode)."""
+    return await respond(request)
+
+
+async def respond(request: Request) -> Response:
+    """The mail-send answer with errors rendered here: app.api.mail_lane calls it without the framework's
+    exception layers."""
+    try:
+        return await _send(request)
+    except SendGridError as error:
+        return error_response(request, error)
+    except faults.FaultFired:
+        raise  # the fault-injection middleware above answers
+    except ClientDisconnect:
+        # Nobody will read this answer; nothing was stored.
+        return error_response(request, BadRequest("Bad Request"))
+    except Exception:
+        log.exception("unhandled error on POST %s", request.url.path)
+        return error_response(request, InternalError())
+
+
+async def _send(request: Request) -> Response:
     db: Database = request.app.state.db
     mail_body.check_declared_size(request)
     principal = _authenticate(db, request)
     raw = await mail_body.read_body(request)
     message = mail_validation.parse_mail_send(mail_body.decode_json(request, raw), now=clock.unix(db))
+    if faults.SCOPE_KEY in request.scope:
+        await faults.check_recipients(request, message)
     policy = request.app.state.send_policy
     message_id = await mail.accept(db, principal, message, transport="http", raw_request=raw, policy=policy)
     return Response(status_code=200 if message.sandbox else 202, headers={"X-Message-Id": message_id})

@@ -90,3 +90,6 @@ class Event(Base):
     event: Mapped[str] = mapped_column(String(24))
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     reason: Mapped[str | None] = mapped_column(Text)
+    # What SendGrid's event JSON carries beyond the name and reason: bounce type/status, deferral attempt
+    # and response, click url, user agent, ip, asm_group_id, bounce_classification.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,100 @@
+"""uvicorn's httptools protocol with the limits nginx puts in front of SendGrid and uvicorn lacks.
+
+uvicorn bounds neither the size of request headers nor the time a client may take to send them or the
+body, so one slow or oversized client could hold a connection (and its memory) forever. Here:
+- request line + headers larger than `MAX_HEADER_BYTES` → 431 and the connection closes;
+- headers not complete `HEADER_TIMEOUT` seconds after the connection opened (or after the previous
+  response) → the connection closes, as nginx's `client_header_timeout` does;
+- a body that stalls for `BODY_IDLE_TIMEOUT` seconds → the connection closes (nginx's `client_body_timeout`).
+Once a request is fully received nothing is timed: long polls and slow handlers are untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+MAX_HEADER_BYTES: Final = 64 * 1024
+HEADER_TIMEOUT: Final = 10.0
+BODY_IDLE_TIMEOUT: Final = 30.0
+_TOO_LARGE: Final = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+    b"content-length: 71\r\nconnection: close\r\n\r\n"
+    b'{"errors":[{"field":null,"message":"request header fields too large"}]}'
+)
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """HttpToolsProtocol plus a header size limit, a header deadline and a body idle timeout."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_bytes = 0
+        self._reading_headers = True
+        self._reading_body = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._await_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timer()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._reading_headers and not self.transport.is_closing():
+            # Counted after parsing: bytes of a chunk that completed the headers belong to the body.
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES:
+                self._cancel_timer()
+                self.transport.write(_TOO_LARGE)
+                self.transport.close()
+        elif self._reading_body:
+            self._arm(BODY_IDLE_TIMEOUT, self._body_stalled)
+
+    def on_headers_complete(self) -> None:
+        self._reading_headers = False
+        self._reading_body = True
+        self._arm(BODY_IDLE_TIMEOUT, self._body_stalled)
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._reading_body = False
+        self._cancel_timer()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # A pipelined request already parsed is not waited for again.
+        if not self.pipeline and not self.transport.is_closing():
+            self._await_headers()
+
+    def _await_headers(self) -> None:
+        self._header_bytes = 0
+        self._reading_headers = True
+        self._reading_body = False
+        self._arm(HEADER_TIMEOUT, self._headers_too_slow)
+
+    def _headers_too_slow(self) -> None:
+        # An idle keep-alive connection ends here too, a little after uvicorn's own keep-alive timeout.
+        self.transport.close()
+
+    def _body_stalled(self) -> None:
+        if self.flow is not None and self.flow.read_paused:
+            # The application is behind, not the client: wait for it.
+            self._arm(BODY_IDLE_TIMEOUT, self._body_stalled)
+            return
+        self.transport.close()
+
+    def _arm(self, seconds: float, callback: Any) -> None:
+        self._cancel_timer()
+        self._timer = self.loop.call_later(seconds, callback)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None

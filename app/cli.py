@@ -86,20 +86,24 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             print(f"sendgrid-mirror: SMTP relay on {ports}", flush=True)
         uvicorn.run(**options)
         return 0
-    _serve_workers(options, workers=args.workers, settings=get_settings())
-    return 0
+    return _serve_workers(options, workers=args.workers, settings=get_settings())
 
 
-def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings) -> None:
+def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings) -> int:
     """N uvicorn workers; the parent binds HTTP and the relay's two ports once and every worker serves them."""
     from app import workers as processes
 
     config = processes.ServeConfig(**options, workers=workers)
     if settings.smtp_enabled:
-        config.smtp_listeners = processes.bind_relay(settings)
+        try:
+            config.smtp_listeners = processes.bind_relay(settings)
+        except OSError as error:
+            print(f"sgmirror: cannot listen for SMTP on {settings.host}: {error}", file=sys.stderr)
+            return 2
         ports = _smtp_ports(settings.host, *config.smtp_listeners.ports())
         print(f"sendgrid-mirror: SMTP relay on {ports}; one listener per port, {workers} workers", flush=True)
     processes.serve_many(config)
+    return 0
 
 
 def _smtp_ports(host: str, smtp_port: int, smtps_port: int) -> str:

@@ -25,6 +25,7 @@ from app.db import migrate  # noqa: E402
 from app.db.session import Database  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.services import bootstrap, maintenance  # noqa: E402
+from tests.conformance import recorder  # noqa: E402
 from tests.support import postgres  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -112,7 +113,9 @@ def app(db: Database, settings: Settings) -> FastAPI:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as http:
+    # Every /v3 answer is kept for tests/conformance, which checks them against the official OpenAPI files.
+    hooks = recorder.event_hooks()
+    async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test", event_hooks=hooks) as http:
         yield http
 
 

@@ -81,19 +81,7 @@ JsonBody = Annotated[Any, Depends(json_body)]
 
 def optional_int(value: str | None, *, field: str, minimum: int = 1, maximum: int | None = None) -> int | None:
     """Parse an integer query parameter with SendGrid-style errors."""
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{field} must be an integer", field=field) from None
-    if number < minimum:
-        limits = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise BadRequest(f"{field} must be {limits}", field=field)
-    # Unbounded parameters still end at what the database can compare (64 bits).
-    if number > (maximum if maximum is not None else row_ids.MAX_INT64):
-        raise BadRequest(f"{field} must be between {minimum} and {maximum or row_ids.MAX_INT64}", field=field)
-    return number
+    return row_ids.parse_int(value, field=field, minimum=minimum, maximum=maximum)
 
 
 def require_admin(request: Request) -> None:

@@ -10,18 +10,37 @@ lookups, so checking a recipient costs a few string operations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from app.domain import delivery_fates
 from app.domain.delivery_fates import Context, Plan, step
+from app.domain.suppressions import CLASSIFICATIONS
 from app.errors import BadRequest
 
 MATCH_KEYS: Final = ("email", "local", "tag", "domain")
 MAX_RULES: Final = 1000
 MAX_STEPS: Final = 50
 MAX_AFTER: Final = 30 * 86_400
+
+# Event fields other than strings, and how they are checked (status and classification have their own rules).
+_DETAIL_TYPES: Final[dict[str, type | tuple[type, ...]]] = {
+    "attempt": (int, str),
+    "asm_group_id": int,
+    "sg_machine_open": bool,
+    "url_offset": dict,
+}
+_TYPE_NAMES: Final[dict[type | tuple[type, ...], str]] = {
+    str: "a string",
+    (int, str): "a number or a string",
+    int: "a whole number",
+    bool: "true or false",
+    dict: "an object",
+}
+# An enhanced status code (RFC 3463), as suppression lists keep it.
+_STATUS: Final = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
 
 # The built-in rules (README "Delivery simulator").
 DEFAULT_RULES: Final[tuple[dict[str, Any], ...]] = (
@@ -174,7 +193,23 @@ def _step(entry: Any, where: str) -> delivery_fates.Step:
     if reason is not None and not isinstance(reason, str):
         raise BadRequest("reason must be a string", field=f"{where}.reason")
     detail = {key: value for key, value in entry.items() if key in delivery_fates.DETAIL_KEYS}
+    for key, value in detail.items():
+        problem = _detail_problem(key, value)
+        if problem is not None:
+            raise BadRequest(f"{key} {problem}", field=f"{where}.{key}")
     return step(event, after, reason, detail)
+
+
+def _detail_problem(key: str, value: Any) -> str | None:
+    """What is wrong with an event field (the value lands in a suppression list or SendGrid's event JSON)."""
+    if key == "status":
+        return None if isinstance(value, str) and _STATUS.fullmatch(value) else "must be a status such as 5.1.1"
+    if key == "bounce_classification":
+        return None if value in CLASSIFICATIONS else f"must be one of {', '.join(CLASSIFICATIONS)}"
+    expected = _DETAIL_TYPES.get(key, str)
+    if isinstance(value, bool) and expected is not bool:
+        return f"must be {_TYPE_NAMES[expected]}"
+    return None if isinstance(value, expected) else f"must be {_TYPE_NAMES[expected]}"
 
 
 def default_rule_set() -> RuleSet:

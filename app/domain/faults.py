@@ -51,6 +51,8 @@ _HTTP_ERRORS: Final[dict[int, type[SendGridError]]] = {
     429: TooManyRequests,
     500: InternalError,
 }
+# Other statuses answer with their reason phrase; one HTTP names none for (420, 599...) says "error".
+_PHRASES: Final = {status.value: status.phrase.lower() for status in HTTPStatus}
 # Enhanced status codes (RFC 3463) and wording for the replies a client most often has to handle.
 SMTP_TEXTS: Final[dict[int, str]] = {
     421: "4.7.0 Try again later, closing connection",
@@ -371,7 +373,7 @@ def http_error(action: Action) -> SendGridError:
     error_class = _HTTP_ERRORS.get(status)
     if error_class is not None:
         return error_class(action.message) if action.message else error_class()
-    error = InternalError(action.message or HTTPStatus(status).phrase.lower())
+    error = InternalError(action.message or _PHRASES.get(status, "error"))
     error.status = status
     return error
 

@@ -7,7 +7,6 @@ page (sendgrid/docs `Mail/errors.md`); the ones we had to word ourselves are mar
 
 from __future__ import annotations
 
-import binascii
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -638,26 +637,30 @@ def _attachment(errs: Errors, raw: object, path: str) -> Attachment | None:
     return Attachment(data, filename, type_, "inline" if inline else "attachment", content_id)
 
 
-def _attachment_content(errs: Errors, obj: dict[Any, Any], path: str) -> bytes | None:
+def _attachment_content(errs: Errors, obj: dict[Any, Any], path: str) -> str | None:
     encoded = _required_string(errs, obj, path, ATTACHMENT_CONTENT_REQUIRED, ATTACHMENT_CONTENT_EMPTY)
     if encoded is None:
         return None
-    data = _decode_base64(encoded)
+    data = _checked_base64(encoded)
     if data is None:
         _add(errs, ATTACHMENT_NOT_BASE64, path)
     return data
 
 
-def _decode_base64(text: str) -> bytes | None:
-    """Standard padded base64; line breaks and spaces (MIME-style wrapping) are ignored."""
+def _checked_base64(text: str) -> str | None:
+    """Standard padded base64 (line breaks and spaces, MIME-style wrapping, are ignored), returned
+    unwrapped; checked without decoding it, which the MIME rendering does later."""
     if any(space in text for space in " \t\r\n"):
         text = "".join(text.split())
     if len(text) % 4 or not text.isascii():
         return None
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error:
+    body = text.rstrip("=")
+    if len(text) - len(body) > 2 or body.encode("ascii").translate(None, _BASE64_ALPHABET):
         return None
+    return text
+
+
+_BASE64_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def _attachment_type(errs: Errors, raw: object, path: str) -> str | None:

@@ -167,7 +167,7 @@ def _attachment_part(attachment: Attachment) -> MIMEPart:
     maintype, subtype = _split_type(attachment.type or guessed or "", ("application", "octet-stream"))
     cid = f"<{_one_line(attachment.content_id).strip('<>')}>" if attachment.content_id else None
     part.set_content(
-        attachment.content,
+        attachment.data,
         maintype,
         subtype,
         disposition=attachment.disposition,

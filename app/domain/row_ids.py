@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from app.errors import BadRequest
+
 MAX_INT64: Final = 2**63 - 1
 
 
@@ -13,3 +15,22 @@ def parse_row_id(text: str) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_INT64 else None
+
+
+def parse_int(value: str | None, *, field: str, minimum: int = 1, maximum: int | None = None) -> int | None:
+    """An integer query parameter (None when absent), else 400 naming the field and its range.
+
+    Unbounded parameters still end at what the database can compare (64 bits).
+    """
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{field} must be an integer", field=field) from None
+    if number < minimum:
+        limits = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise BadRequest(f"{field} must be {limits}", field=field)
+    if number > (maximum if maximum is not None else MAX_INT64):
+        raise BadRequest(f"{field} must be between {minimum} and {maximum or MAX_INT64}", field=field)
+    return number

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
+from app.domain import row_ids
 from app.errors import BadRequest
 
 MAX_PAGE: Final = 500
@@ -19,7 +20,10 @@ MAX_GROUPS: Final = 200
 
 BOTH_DELETE_FIELDS: Final = "emails and delete_all cannot both be set"
 NO_DELETE_FIELDS: Final = "either delete_all or emails must be set"
+MAX_EMAIL: Final = 320
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The last second a datetime can hold: later start/end times are read as "never".
+_LAST_SECOND: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,16 @@ class ListFilter:
     limit: int | None = None
     offset: int = 0
     email_like: str | None = None
+
+    @property
+    def since(self) -> datetime | None:
+        """Entries created at or after this moment."""
+        return None if self.start_time is None else _moment(self.start_time)
+
+    @property
+    def until(self) -> datetime | None:
+        """Entries created at or before this moment (end_time counts whole: up to its last microsecond)."""
+        return None if self.end_time is None else _moment(self.end_time) + timedelta(microseconds=999_999)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +69,16 @@ def list_filter(
 ) -> ListFilter:
     """Parse the query parameters of a list request."""
     return ListFilter(
-        start_time=_integer(start_time, "start_time", minimum=0),
-        end_time=_integer(end_time, "end_time", minimum=0),
-        limit=_integer(limit, "limit", minimum=1, maximum=MAX_PAGE),
-        offset=_integer(offset, "offset", minimum=0) or 0,
+        start_time=row_ids.parse_int(start_time, field="start_time", minimum=0),
+        end_time=row_ids.parse_int(end_time, field="end_time", minimum=0),
+        limit=row_ids.parse_int(limit, field="limit", minimum=1, maximum=MAX_PAGE),
+        offset=row_ids.parse_int(offset, field="offset", minimum=0) or 0,
         email_like=like_pattern(email) if email else None,
     )
+
+
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(min(seconds, _LAST_SECOND), UTC)
 
 
 def like_pattern(email: str) -> str:
@@ -94,7 +112,7 @@ def recipient_emails(body: Any) -> tuple[str, ...]:
     if not emails:
         raise BadRequest("recipient_emails must contain at least one email address", field="recipient_emails")
     for email in emails:
-        if not _EMAIL.match(email):
+        if len(email) > MAX_EMAIL or not _EMAIL.match(email):
             raise BadRequest(f"{email} is not a valid email address", field="recipient_emails")
     return emails
 
@@ -158,16 +176,3 @@ def _strings(value: Any, field: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise BadRequest(f"{field} must be an array of strings", field=field)
     return tuple(dict.fromkeys(item.strip().lower() for item in value))
-
-
-def _integer(value: str | None, field: str, *, minimum: int, maximum: int | None = None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{field} must be an integer", field=field) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        limits = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise BadRequest(f"{field} must be {limits}", field=field)
-    return number

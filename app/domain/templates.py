@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from app.domain import row_ids
 from app.errors import BadRequest, ErrorDetail
 
 GENERATIONS: Final = ("legacy", "dynamic")
@@ -222,8 +223,9 @@ def page_offset(token: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         kind, _, number = text.partition(":")
-        if kind == "o" and number.isdigit():
-            return int(number)
+        offset = row_ids.parse_row_id(number) if kind == "o" else None
+        if offset is not None:
+            return offset
     except (ValueError, UnicodeDecodeError):
         pass
     raise BadRequest("page_token is not valid", field="page_token")  # ours

@@ -36,11 +36,12 @@ class ActivityDetailOut(BaseModel):
     subject: str
     to_email: str
     status: str
-    template_id: str | None = None
+    template_id: str
+    teammate: str
     api_key_id: str | None = None
     events: list[ActivityEventOut]
     categories: list[str]
-    unique_args: dict[str, str]
+    unique_args: str
     originating_ip: str
     outbound_ip: str
     outbound_ip_type: str

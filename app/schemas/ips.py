@@ -15,6 +15,12 @@ class Ip(BaseModel):
     assigned_at: int
 
 
+class IpDetail(Ip):
+    """GET /v3/ips/{ip_address} always names the reverse DNS record ("" while none is set up)."""
+
+    rdns: str
+
+
 class AssignedIp(BaseModel):
     ip: str
     pools: list[str]

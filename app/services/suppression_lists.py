@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.orm import Session
@@ -25,10 +25,10 @@ def list_entries(session: Session, principal: Principal, kind: Kind, wanted: Lis
     query = (
         select(Suppression).where(*_on_list(principal, kind)).order_by(Suppression.created_at.desc(), Suppression.email)
     )
-    if wanted.start_time is not None:
-        query = query.where(Suppression.created_at >= datetime.fromtimestamp(wanted.start_time, UTC))
-    if wanted.end_time is not None:
-        query = query.where(Suppression.created_at < datetime.fromtimestamp(wanted.end_time + 1, UTC))
+    if wanted.since is not None:
+        query = query.where(Suppression.created_at >= wanted.since)
+    if wanted.until is not None:
+        query = query.where(Suppression.created_at <= wanted.until)
     if wanted.email_like is not None:
         query = query.where(Suppression.email.like(wanted.email_like, escape="\\"))
     if wanted.limit is not None:
@@ -98,7 +98,7 @@ def _bounces(
     if start is not None:
         query = query.where(Suppression.created_at >= datetime.combine(start, time(), UTC))
     if end is not None:
-        query = query.where(Suppression.created_at < datetime.combine(end + timedelta(days=1), time(), UTC))
+        query = query.where(Suppression.created_at <= datetime.combine(end, time.max, UTC))
     return [(as_utc(created).date(), kind or "Unclassified", email) for created, kind, email in session.execute(query)]
 
 

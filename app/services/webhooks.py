@@ -22,6 +22,7 @@ from app.services import clock, webhooks_signing
 from app.services.principal import Principal
 
 MAX_WEBHOOKS = 5
+MAX_FRIENDLY_NAME = 256
 INVALID_ID = "Invalid id provided."
 MAX_REACHED = "You have reached the maximum number of webhooks per your current billing plan."
 _FLAGS = (*EVENT_SETTINGS, "account_status_change")
@@ -169,7 +170,7 @@ def _apply(session: Session, webhook: EventWebhook, fields: dict[str, Any]) -> N
     if "url" in fields:
         changes["url"] = _url(session, webhook, fields["url"])
     if "friendly_name" in fields:
-        changes["friendly_name"] = _optional_text(fields, "friendly_name")
+        changes["friendly_name"] = _optional_text(fields, "friendly_name", limit=MAX_FRIENDLY_NAME)
     changes.update(_oauth(webhook, fields))
     enabled = changes.get("enabled", webhook.enabled)
     if enabled and not changes.get("url", webhook.url):
@@ -189,10 +190,12 @@ def _boolean(fields: dict[str, Any], name: str) -> bool:
     return value
 
 
-def _optional_text(fields: dict[str, Any], name: str) -> str | None:
+def _optional_text(fields: dict[str, Any], name: str, *, limit: int | None = None) -> str | None:
     value = fields[name]
     if value is not None and not isinstance(value, str):
         raise BadRequest(f"{name} must be a string", field=name)
+    if value is not None and limit is not None and len(value) > limit:
+        raise BadRequest(f"{name} must be at most {limit} characters", field=name)
     return value
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import EventWebhook, WebhookAttempt, WebhookDelivery
 from app.db.session import Database
-from app.domain import event_payload
+from app.domain import event_payload, row_ids
 from app.errors import BadRequest, NotFound
 from app.services import webhooks, webhooks_dispatch, webhooks_http
 from app.services.principal import Principal
@@ -53,10 +53,15 @@ def list_deliveries(
 
 
 def get_delivery(session: Session, delivery_id: int, *, account_id: str | None = None) -> Entry:
-    delivery = session.get(WebhookDelivery, delivery_id)
+    delivery = session.get(WebhookDelivery, delivery_id) if _storable(delivery_id) else None
     if delivery is None or (account_id is not None and delivery.account_id != account_id):
         raise NotFound("webhook delivery not found")
     return Entry(delivery, _attempts_of(session, [delivery_id]).get(delivery_id, []))
+
+
+def _storable(delivery_id: int) -> bool:
+    """Whether an id from a path can name a row at all (the database compares 64-bit integers only)."""
+    return 0 < delivery_id <= row_ids.MAX_INT64
 
 
 def _attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[WebhookAttempt]]:
@@ -74,6 +79,8 @@ async def replay(db: Database, delivery_id: int, *, account_id: str | None = Non
 
     def prepare(conn: Connection) -> webhooks_http.Post:
         d = WebhookDelivery
+        if not _storable(delivery_id):
+            raise NotFound("webhook delivery not found")
         row = conn.execute(
             select(d.id, d.account_id, d.webhook_id, d.url, d.payload, d.event_count).where(d.id == delivery_id)
         ).one_or_none()

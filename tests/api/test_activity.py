@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -87,7 +89,7 @@ async def test_detail_carries_the_event_history(client: httpx.AsyncClient, keys:
     assert msg_id.startswith(message_id)
     assert [e["event_name"] for e in detail["events"]] == ["processed", "delivered"]
     assert detail["categories"] == ["receipts", "march"]
-    assert detail["unique_args"] == {"campaign": "spring"}
+    assert json.loads(detail["unique_args"]) == {"campaign": "spring"}
     assert detail["api_key_id"] == keys.default.split(".")[1]
     missing = await client.get("/v3/messages/nope", headers=bearer(keys.default))
     assert (missing.status_code, missing.json()) == (404, {"errors": [{"message": "not found", "field": "message_id"}]})

@@ -19,6 +19,7 @@ from tests.support.suppressions import account_of, error
 pytestmark = pytest.mark.anyio
 
 GROUPS = "/v3/asm/groups"
+LONG_ADDRESS = "a" * 320 + "@example.com"
 
 
 async def new_group(client: httpx.AsyncClient, key: str, name: str, **fields: Any) -> dict[str, Any]:
@@ -166,6 +167,7 @@ async def test_adding_to_a_missing_group_unsubscribes_globally(client: httpx.Asy
         ({"recipient_emails": "a@example.com"}, "recipient_emails must be an array of strings"),
         ({"recipient_emails": []}, "recipient_emails must contain at least one email address"),
         ({"recipient_emails": ["not-an-address"]}, "not-an-address is not a valid email address"),
+        ({"recipient_emails": [LONG_ADDRESS]}, f"{LONG_ADDRESS} is not a valid email address"),
     ],
 )
 async def test_bad_recipient_emails(client: httpx.AsyncClient, keys: Keys, body: Any, message: str) -> None:

@@ -143,6 +143,12 @@ async def test_5xx_bodies_follow_the_endpoint_family(client: httpx.AsyncClient, 
     assert (classic.status_code, classic.json()) == (502, {"errors": [{"message": "upstream went away"}]})
 
 
+async def test_a_status_without_a_reason_phrase_is_answered_as_asked(client: httpx.AsyncClient, keys: Keys) -> None:
+    await add(client, path="/v3/scopes", action={"status": 420})
+    response = await client.get("/v3/scopes", headers=bearer(keys.default))
+    assert (response.status_code, response.json()) == (420, {"errors": [{"field": None, "message": "error"}]})
+
+
 async def test_latency_alone_answers_normally_and_marks_the_response(client: httpx.AsyncClient, keys: Keys) -> None:
     await add(client, id="slow", path=SEND, action={"latency_ms": 200})
     started = time.monotonic()

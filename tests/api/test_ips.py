@@ -56,7 +56,8 @@ async def test_add_assigns_subusers_and_warms_up(client: httpx.AsyncClient, keys
     one = (await client.get(f"/v3/ips/{POOL}.1", headers=bearer(keys.default))).json()
     assert isinstance(one.pop("start_date"), int)
     assert isinstance(one.pop("assigned_at"), int)
-    assert one == {"ip": f"{POOL}.1", "subusers": ["eu-team"], "pools": [], "warmup": True, "whitelabeled": False}
+    expected = {"ip": f"{POOL}.1", "subusers": ["eu-team"], "pools": [], "warmup": True, "whitelabeled": False}
+    assert one == {**expected, "rdns": ""}
     assigned = (await client.get("/v3/ips/assigned", headers=bearer(keys.default))).json()
     assert [(a["ip"], a["pools"], a["warmup"]) for a in assigned] == [(f"{POOL}.1", [], True)]
     assert set(assigned[0]) == {"ip", "pools", "warmup", "start_date"}

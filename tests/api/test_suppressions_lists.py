@@ -78,6 +78,8 @@ async def test_time_range_paging_and_email_match(client: httpx.AsyncClient, keys
         ({"limit": "501"}, "limit must be between 1 and 500", "limit"),
         ({"offset": "-1"}, "offset must be at least 0", "offset"),
         ({"start_time": "soon"}, "start_time must be an integer", "start_time"),
+        ({"offset": "9223372036854775808"}, "offset must be between 0 and 9223372036854775807", "offset"),
+        ({"end_time": "1" + "0" * 20}, "end_time must be between 0 and 9223372036854775807", "end_time"),
     ],
 )
 async def test_bad_list_parameters(
@@ -86,6 +88,19 @@ async def test_bad_list_parameters(
     response = await client.get("/v3/suppression/bounces", headers=bearer(keys.default), params=params)
     assert response.status_code == 400
     assert response.json() == error(message, field)
+
+
+async def test_times_past_what_a_date_can_hold_mean_never(
+    client: httpx.AsyncClient, keys: Keys, db: Database
+) -> None:
+    seed(db, keys.default, "bounce", "bob@example.com", reason=BOUNCE_REASON, status="5.1.1")
+    path, far = "/v3/suppression/bounces", str(2**62)
+    up_to_then = await client.get(path, headers=bearer(keys.default), params={"end_time": far})
+    assert [e["email"] for e in up_to_then.json()] == ["bob@example.com"]
+    from_then = await client.get(path, headers=bearer(keys.default), params={"start_time": far})
+    assert (from_then.status_code, from_then.json()) == (200, [])
+    last_day = await client.get(path, headers=bearer(keys.default), params={"end_time": "253402300799"})
+    assert [e["email"] for e in last_day.json()] == ["bob@example.com"]
 
 
 async def test_get_one_is_a_list_of_none_or_one(client: httpx.AsyncClient, keys: Keys, db: Database) -> None:
@@ -213,5 +228,8 @@ async def test_bounce_classification_errors(client: httpx.AsyncClient, keys: Key
     path = "/v3/suppression/bounces/classifications"
     bad_date = await client.get(path, headers=bearer(keys.default), params={"start_date": "March"})
     assert bad_date.json() == error("start_date must be a date in YYYY-MM-DD format", "start_date")
+    widest = {"start_date": "0001-01-01", "end_date": "9999-12-31"}
+    everything = await client.get(path, headers=bearer(keys.default), params=widest)
+    assert (everything.status_code, everything.json()) == (200, {"result": []})
     unknown = await client.get(f"{path}/Grumpy", headers=bearer(keys.default))
     assert (unknown.status_code, unknown.json()) == (404, error("not found"))

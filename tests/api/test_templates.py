@@ -141,7 +141,8 @@ async def test_listed_versions_are_lean(client: httpx.AsyncClient, keys: Keys) -
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"page_size": "0"}, "page_size"), ({"page_size": "201"}, "page_size"), ({"page_size": "x"}, "page_size"),
-     ({"page_size": "5", "page_token": "%%%"}, "page_token"), ({"generations": "new"}, "generations")],
+     ({"page_size": "5", "page_token": "%%%"}, "page_token"), ({"generations": "new"}, "generations"),
+     ({"page_size": "5", "page_token": rules.page_token(2**64)}, "page_token")],
 )  # fmt: skip
 async def test_bad_list_parameters_are_400(
     client: httpx.AsyncClient, keys: Keys, params: dict[str, str], field: str

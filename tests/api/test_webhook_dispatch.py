@@ -206,6 +206,9 @@ async def test_the_test_endpoint_posts_sample_events_signed(
 async def test_the_delivery_log_is_admin_only_and_404s_unknown_ids(client: httpx.AsyncClient, keys: Keys) -> None:
     assert (await client.get("/_mirror/webhooks/deliveries/999")).status_code == 404
     assert (await client.post("/_mirror/webhooks/deliveries/999/replay")).status_code == 404
+    beyond_any_row = str(2**64)
+    assert (await client.get(f"/_mirror/webhooks/deliveries/{beyond_any_row}")).status_code == 404
+    assert (await client.post(f"/_mirror/webhooks/deliveries/{beyond_any_row}/replay")).status_code == 404
     bad = await client.get("/_mirror/webhooks/deliveries", params={"status": "lost"})
     assert bad.status_code == 400
 

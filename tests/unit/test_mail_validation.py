@@ -108,7 +108,7 @@ def test_full_body_keeps_every_field() -> None:
     assert p.dynamic_template_data == {"deep": {"list": [1, None]}}
     assert [a.email for a in p.recipients] == ["to@example.com", "cc@example.com", "bcc@example.com"]
     assert message.reply_to_addresses == (Address("r1@example.com"), Address("r2@example.com", "R2"))
-    assert message.attachments[0].content == b"\x00\x01"
+    assert message.attachments[0].data == b"\x00\x01"
     assert message.attachments[0].content_b64 == "AAE="
     assert message.attachments[0].disposition == "attachment"
     assert message.is_dynamic_template
@@ -344,7 +344,7 @@ def test_wrapped_base64_is_accepted() -> None:
     encoded = b64(data)
     wrapped = "\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     message = parse(body(attachments=[{"content": wrapped, "filename": "x.bin"}]))
-    assert message.attachments[0].content == data
+    assert message.attachments[0].data == data
 
 
 @pytest.mark.parametrize("bad", ["QUJ", "QUJD=", "QU=D", "=QUJ", "Zm9v\x00", "Zm9vé===", "QUJD-_=="])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -46,14 +47,22 @@ def list_messages(
     return schemas.ActivityList(messages=[_summary(r) for r in found])
 
 
-@router.get("/v3/messages/{msg_id}", response_model=schemas.ActivityDetailOut, responses=error_responses(400, 403, 404))
+@router.get(
+    "/v3/messages/{msg_id}",
+    response_model=schemas.ActivityDetailOut,
+    # An event carries only the fields that apply to it (no `"url": null` on a delivered event).
+    response_model_exclude_none=True,
+    responses=error_responses(400, 403, 404),
+)
 def get_message(session: SessionDep, principal: Reader, msg_id: str) -> schemas.ActivityDetailOut:
     """One recipient's message with its event history."""
     found = activity.detail(session, principal, msg_id)
     summary = _summary(found.recipient)
     return schemas.ActivityDetailOut(
         **summary.model_dump(exclude={"opens_count", "clicks_count", "last_event_time"}),
-        template_id=found.message.template_id,
+        template_id=found.message.template_id or "",
+        # Sends made with an API key have no teammate; SendGrid's schema allows the empty name.
+        teammate="",
         api_key_id=found.message.api_key_id,
         events=[
             schemas.ActivityEventOut(
@@ -62,7 +71,8 @@ def get_message(session: SessionDep, principal: Reader, msg_id: str) -> schemas.
             for e in found.events
         ],
         categories=found.message.categories,
-        unique_args={str(k): str(v) for k, v in found.message.custom_args.items()},
+        # SendGrid reports custom args as a JSON hash in a string.
+        unique_args=json.dumps({str(k): str(v) for k, v in found.message.custom_args.items()}),
         originating_ip=_MIRROR_IP,
         outbound_ip=_MIRROR_IP,
         outbound_ip_type="shared",

@@ -94,10 +94,10 @@ def list_assigned_ips(session: SessionDep, principal: AssignedReader) -> list[sc
     ]
 
 
-@router.get("/v3/ips/{ip_address}", response_model=schemas.Ip, responses=error_responses(403, 404))
-def get_ip(session: SessionDep, principal: Reader, ip_address: str) -> schemas.Ip:
+@router.get("/v3/ips/{ip_address}", response_model=schemas.IpDetail, responses=error_responses(403, 404))
+def get_ip(session: SessionDep, principal: Reader, ip_address: str) -> schemas.IpDetail:
     """One of the account's IPs."""
-    return _ip(ips.get_ip(session, principal, ip_address))
+    return schemas.IpDetail(**_ip(ips.get_ip(session, principal, ip_address)).model_dump(), rdns="")
 
 
 @router.get(

@@ -6,6 +6,7 @@ knows which transport it serves. The answer (202 / 250) follows only after the C
 
 from __future__ import annotations
 
+import binascii
 import os
 import random
 import time
@@ -46,8 +47,10 @@ class _Rows:
         }
 
 
-# The URL-safe base64 characters in ASCII order, so that ids sort as the numbers they encode.
-_SORTED_ALPHABET = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+# The URL-safe base64 characters in ASCII order, so that ids sort as the numbers they encode; the
+# translation maps the standard base64 digits (the C encoder's) onto them, digit value for digit value.
+_SORTED_ALPHABET = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_TO_SORTED = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _SORTED_ALPHABET)
 
 
 _RANDOM: dict[int, random.Random] = {}
@@ -72,11 +75,9 @@ def new_message_id() -> str:
     """
     # The offset only makes ids start with a letter ('J') rather than '-' for the next century.
     number = ((time.time_ns() // 1_000_000) + (20 << 42)) << 84 | _random().getrandbits(84)
-    chars = []
-    for _ in range(22):
-        number, digit = divmod(number, 64)
-        chars.append(_SORTED_ALPHABET[digit])
-    return "".join(reversed(chars))
+    # 132 bits in 18 bytes: the first two of the 24 digits are always zero and dropped.
+    digits = binascii.b2a_base64(number.to_bytes(18, "big"), newline=False)[2:]
+    return digits.translate(_TO_SORTED).decode("ascii")
 
 
 async def accept(

@@ -233,7 +233,11 @@ def _format_date(args: list[Any], options: Options) -> str:
     if moment is None:
         return to_str(when)
     zone = _zone(to_str(offset)) if offset is not None else UTC
-    return format_moment(moment.astimezone(zone), to_str(pattern) if pattern is not None else "YYYY-MM-DD")
+    try:
+        shifted = moment.astimezone(zone)
+    except OverflowError:  # the first or last day of the calendar, moved past its edge
+        return to_str(when)
+    return format_moment(shifted, to_str(pattern) if pattern is not None else "YYYY-MM-DD")
 
 
 def parse_moment(value: Any) -> datetime | None:
@@ -263,6 +267,8 @@ def _zone(text: str) -> timezone:
     if match is None:
         return UTC
     sign, hours, minutes = match.groups()
+    if int(hours) > 23 or int(minutes) > 59:
+        return UTC
     delta = timedelta(hours=int(hours), minutes=int(minutes))
     return timezone(-delta if sign == "-" else delta)
 

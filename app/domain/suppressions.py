@@ -81,6 +81,11 @@ def bypass_for(message: OutboundMessage) -> Bypass:
     return bypass_from_settings(message.mail_settings)
 
 
+def address_key(email: str) -> str:
+    """How lists store and compare an address: trimmed and lower-cased (SendGrid ignores case)."""
+    return email.strip().lower()
+
+
 def drop_reason(kinds: set[str]) -> str | None:
     """The dropped event's reason for an address on `kinds` lists (already filtered by the bypass), or None."""
     for kind in DROP_PRIORITY:

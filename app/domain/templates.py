@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from app.domain import row_ids
@@ -57,8 +57,8 @@ def new_version_id() -> str:
 
 
 def timestamp(moment: datetime) -> str:
-    """`updated_at` as SendGrid writes it: `2021-04-28 13:12:46` (UTC)."""
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    """`updated_at` as SendGrid writes it: `2021-04-28 13:12:46` (UTC; PostgreSQL hands back its session's zone)."""
+    return (moment if moment.tzinfo is None else moment.astimezone(UTC)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _object(body: Any) -> dict[str, Any]:

@@ -43,6 +43,16 @@ def unix(db: Database) -> int:
     return int(time.time()) + offset(db)
 
 
+def read_now(conn: Connection) -> datetime:
+    """The mirror's current time, its offset read afresh on `conn` (writer passes, webhook POSTs)."""
+    return datetime.now(UTC) + timedelta(seconds=read_offset(conn))
+
+
+def session_now(session: Session) -> datetime:
+    """The mirror's current time, its offset read in `session`'s transaction."""
+    return datetime.now(UTC) + timedelta(seconds=session_offset(session))
+
+
 def read_offset(conn: Connection) -> int:
     """The stored offset, read afresh (for code that must not use a cached value)."""
     return conn.scalar(select(MirrorClock.offset_seconds).where(MirrorClock.id == _ROW_ID)) or 0

@@ -4,8 +4,9 @@
 mail.py's rows (processed + delivered) untouched, so the common case costs a rule lookup per recipient. A
 recipient with a fate gets the events due at once in message_events and the later ones in pending_events
 (a scheduled send's wait there, undated, until the scheduler delivers it). The writer check it returns
-runs last in the send's transaction: it drops recipients on the account's suppression lists (one query)
-and puts addresses whose immediate fate is a bounce, an invalid drop... on their lists.
+runs last in the send's transaction: it drops recipients on the account's suppression lists (one query),
+puts addresses whose immediate fate is a bounce, an invalid drop... on their lists, and dates the send's
+unsubscribe group (`last_email_sent_at`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def simulate(db: Database, account_id: str, message: OutboundMessage, tables: Ro
     plans = _plans(db, message, tables[RECIPIENTS])
     if plans:
         _apply_plans(sim, plans)
-    if sim.bypass.bypasses_everything and not sim.effects:
+    if sim.bypass.bypasses_everything and not sim.effects and sim.group_id is None:
         return None
     return partial(at_commit, sim)
 
@@ -159,6 +160,8 @@ def at_commit(sim: Simulation, conn: Connection) -> Rows | None:
     for effect in sim.effects:
         if effect.recipient_id not in dropped:
             add_to_list(conn, sim.account_id, effect.email, effect.step, at=sim.now)
+    if sim.group_id is not None and len(dropped) < len(recipients):
+        suppressions.note_group_send(conn, sim.account_id, sim.group_id, sent_at=sim.now)
     return _with_drops(sim, drops, dropped) if dropped else None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, delete, insert, literal, select, update
@@ -38,7 +38,7 @@ class _Change:
 
 def apply_due(conn: Connection) -> int:
     """One pass on the writer thread: apply up to PASS_SIZE due events; returns how many."""
-    now = datetime.now(UTC) + timedelta(seconds=clock.read_offset(conn))
+    now = clock.read_now(conn)
     query = (
         select(
             PendingEvent.id, PendingEvent.recipient_id, PendingEvent.event, PendingEvent.due_at,

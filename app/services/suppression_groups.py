@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.db.models import AsmGroup, Suppression
 from app.domain import suppression_requests as requests
 from app.domain.suppression_requests import GroupFields, NewGroup
+from app.domain.suppressions import address_key
 from app.errors import BadRequest, NotFound
 from app.services import suppression_lists, suppressions
 from app.services.principal import Principal
@@ -127,7 +128,7 @@ def search_emails(session: Session, principal: Principal, raw_id: str, emails: t
 def remove_email(session: Session, principal: Principal, raw_id: str, email: str) -> None:
     """Resubscribe an address to a group (absent addresses are fine)."""
     group = _group(session, principal, raw_id)
-    session.execute(delete(Suppression).where(*_in_group(principal, group.id), Suppression.email == _key(email)))
+    session.execute(delete(Suppression).where(*_in_group(principal, group.id), Suppression.email == address_key(email)))
 
 
 def all_suppressions(session: Session, principal: Principal) -> list[GroupSuppression]:
@@ -153,7 +154,7 @@ def groups_for_email(session: Session, principal: Principal, email: str) -> list
     query = select(Suppression.group_id).where(
         Suppression.account_id == principal.account_id,
         Suppression.kind == "group_unsubscribe",
-        Suppression.email == _key(email),
+        Suppression.email == address_key(email),
     )
     suppressed = set(session.scalars(query))
     return [(group, group.id in suppressed) for group in groups]
@@ -212,7 +213,3 @@ def _in_group(principal: Principal, group_id: int) -> tuple[ColumnElement[bool],
 
 def _group_entries(principal: Principal, group_id: int) -> Select[Suppression]:
     return select(Suppression).where(*_in_group(principal, group_id))
-
-
-def _key(email: str) -> str:
-    return email.strip().lower()

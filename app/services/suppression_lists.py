@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.db.base import as_utc
 from app.db.models import Suppression
 from app.domain.suppression_requests import DeleteRequest, ListFilter
-from app.domain.suppressions import Kind
+from app.domain.suppressions import Kind, address_key
 from app.errors import NotFound
 from app.services import suppressions
 from app.services.principal import Principal
@@ -40,13 +40,14 @@ def list_entries(session: Session, principal: Principal, kind: Kind, wanted: Lis
 
 def get_entries(session: Session, principal: Principal, kind: Kind, email: str) -> list[Suppression]:
     """The entry for one address as a list of none or one (the spec's shape)."""
-    query = select(Suppression).where(*_on_list(principal, kind), Suppression.email == _key(email))
+    query = select(Suppression).where(*_on_list(principal, kind), Suppression.email == address_key(email))
     return list(session.scalars(query))
 
 
 def delete_entry(session: Session, principal: Principal, kind: Kind, email: str) -> None:
     """Take one address off the list; 404 when it is not there."""
-    result = session.execute(delete(Suppression).where(*_on_list(principal, kind), Suppression.email == _key(email)))
+    entry = delete(Suppression).where(*_on_list(principal, kind), Suppression.email == address_key(email))
+    result = session.execute(entry)
     if not result.rowcount:  # type: ignore[attr-defined]
         raise NotFound()
 
@@ -72,7 +73,7 @@ def is_globally_unsubscribed(session: Session, principal: Principal, email: str)
 def delete_global(session: Session, principal: Principal, email: str) -> None:
     """Take an address off the global unsubscribe list; absent is fine (SendGrid answers 204 either way)."""
     session.execute(
-        delete(Suppression).where(*_on_list(principal, "global_unsubscribe"), Suppression.email == _key(email))
+        delete(Suppression).where(*_on_list(principal, "global_unsubscribe"), Suppression.email == address_key(email))
     )
 
 
@@ -111,7 +112,3 @@ def _per_day(pairs: Iterable[tuple[date, str]]) -> DayCounts:
 
 def _on_list(principal: Principal, kind: Kind) -> tuple[ColumnElement[bool], ...]:
     return (Suppression.account_id == principal.account_id, Suppression.kind == kind)
-
-
-def _key(email: str) -> str:
-    return email.strip().lower()

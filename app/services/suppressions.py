@@ -73,7 +73,7 @@ def entry_row(
         "account_id": account_id,
         "kind": kind,
         "group_id": group_id if kind == "group_unsubscribe" and group_id is not None else rules.NO_GROUP,
-        "email": email.strip().lower(),
+        "email": rules.address_key(email),
         "reason": reason,
         "status": status,
         "ip": ip,

@@ -10,14 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final, Protocol
 
 from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy import delete as sa_delete
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
 from app.db.models import Template, TemplateVersion
 from app.db.session import Database
 from app.domain import templates as rules
@@ -45,10 +44,6 @@ class TemplatePage:
     offset: int
 
 
-def _now(session: Session) -> datetime:
-    return utcnow() + timedelta(seconds=clock.session_offset(session))
-
-
 # --- templates ------------------------------------------------------------------------------------------
 
 
@@ -66,7 +61,7 @@ def list_templates(
 def create(session: Session, principal: Principal, body: Any) -> Template:
     name, generation = rules.template_create(body)
     _require_room(session, principal)
-    now = _now(session)
+    now = clock.session_now(session)
     template = Template(
         id=rules.new_template_id(generation),
         account_id=principal.account_id,
@@ -94,7 +89,7 @@ def rename(session: Session, principal: Principal, template_id: str, body: Any) 
     name = rules.template_name(body, required=False)
     if name is not None:
         template.name = name
-        template.updated_at = _now(session)
+        template.updated_at = clock.session_now(session)
         session.flush()
     return template
 
@@ -110,7 +105,7 @@ def duplicate(session: Session, principal: Principal, template_id: str, body: An
     original = get(session, principal, template_id)
     name = rules.template_name(body, required=False) or f"{original.name} Duplicate"
     _require_room(session, principal)
-    now = _now(session)
+    now = clock.session_now(session)
     copy = Template(
         id=rules.new_template_id(original.generation),
         account_id=principal.account_id,
@@ -165,7 +160,7 @@ def create_version(session: Session, principal: Principal, template_id: str, bod
     existing = versions_of(session, [template.id])[template.id]
     if len(existing) >= rules.MAX_VERSIONS:
         raise BadRequest(rules.TOO_MANY_VERSIONS)
-    now = _now(session)
+    now = clock.session_now(session)
     version = TemplateVersion(
         id=rules.new_version_id(),
         template_id=template.id,
@@ -245,7 +240,7 @@ def _deactivate_all(session: Session, template_id: str) -> None:
 
 
 def _touch(session: Session, version: TemplateVersion) -> None:
-    now = _now(session)
+    now = clock.session_now(session)
     version.updated_at = now
     template = session.get(Template, version.template_id)
     if template is not None:

@@ -7,7 +7,7 @@ several; before the first one exists they show a disabled webhook with no URL, a
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,10 +34,6 @@ _VIEW_FLAGS = (
 )  # fmt: skip
 
 
-def _now(session: Session) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=clock.session_offset(session))
-
-
 def _owned(session: Session, principal: Principal, webhook_id: str | None) -> EventWebhook | None:
     """The account's webhook by id, or its oldest when no id is given (None: it has none yet)."""
     query = select(EventWebhook).where(EventWebhook.account_id == principal.account_id)
@@ -54,7 +50,7 @@ def _require(session: Session, principal: Principal, webhook_id: str | None) -> 
 
 
 def _new(session: Session, principal: Principal) -> EventWebhook:
-    now = _now(session)
+    now = clock.session_now(session)
     webhook = EventWebhook(
         id=str(uuid.uuid4()), account_id=principal.account_id, enabled=False, url="", friendly_name=None,
         signed=False, private_key=None, public_key=None, cursor=0, created_at=now, updated_at=now,
@@ -144,7 +140,7 @@ def set_signed(session: Session, principal: Principal, webhook_id: str | None, b
     if enabled and webhook.private_key is None:
         webhook.private_key, webhook.public_key = webhooks_signing.new_key_pair()
     webhook.signed = enabled
-    webhook.updated_at = _now(session)
+    webhook.updated_at = clock.session_now(session)
     session.flush()
     return webhook
 
@@ -179,7 +175,7 @@ def _apply(session: Session, webhook: EventWebhook, fields: dict[str, Any]) -> N
         setattr(webhook, name, value)
     if webhook.enabled and webhook.url and not was_live:
         webhook.cursor = session.scalar(select(func.max(Event.id))) or 0
-    webhook.updated_at = _now(session)
+    webhook.updated_at = clock.session_now(session)
     session.flush()
 
 

@@ -15,7 +15,7 @@ import contextlib
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, insert, select, update
@@ -38,13 +38,9 @@ POSTGRES_SETTLE = timedelta(seconds=2)
 ONE_SHOT_KINDS = frozenset({"test", "replay"})
 
 
-def mirror_now(conn: Connection) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=clock.read_offset(conn))
-
-
 def batch_new_events(conn: Connection) -> int:
     """Writer: turn every enabled webhook's new events into pending deliveries; returns the events read."""
-    now = mirror_now(conn)
+    now = clock.read_now(conn)
     horizon = now if conn.dialect.name == "sqlite" else now - POSTGRES_SETTLE
     hooks = conn.execute(
         select(EventWebhook.id, EventWebhook.account_id, EventWebhook.url, EventWebhook.cursor,
@@ -105,7 +101,7 @@ def _events_after(conn: Connection, account_id: str, cursor: int, horizon: datet
 
 def claim_due(conn: Connection) -> list[webhooks_http.Post]:
     """Writer: take up to CLAIM_SIZE due deliveries and lease them; those past their 24 hours fail here."""
-    now = mirror_now(conn)
+    now = clock.read_now(conn)
     due = conn.execute(
         select(WebhookDelivery.id, WebhookDelivery.url, WebhookDelivery.payload, WebhookDelivery.event_count,
                WebhookDelivery.give_up_at, WebhookDelivery.webhook_id)

@@ -14,7 +14,7 @@ from app.db.models import EventWebhook, WebhookAttempt, WebhookDelivery
 from app.db.session import Database
 from app.domain import event_payload, row_ids
 from app.errors import BadRequest, NotFound
-from app.services import webhooks, webhooks_dispatch, webhooks_http
+from app.services import clock, webhooks, webhooks_dispatch, webhooks_http
 from app.services.principal import Principal
 
 MAX_PAGE = 200
@@ -103,7 +103,7 @@ async def send_test(db: Database, principal: Principal, body: Any) -> int:
 
     def prepare(conn: Connection) -> webhooks_http.Post:
         hook = _hook(conn, principal.account_id, webhook_id)
-        payload = orjson.dumps(event_payload.sample_events(webhooks_dispatch.mirror_now(conn)))
+        payload = orjson.dumps(event_payload.sample_events(clock.read_now(conn)))
         post = _one_shot(conn, "test", principal.account_id, hook.id if hook else None, url, payload, 11, None)
         return webhooks_http.Post(
             post.delivery_id, url, payload, post.event_count, post.private_key, _test_oauth(fields, hook),
@@ -139,7 +139,7 @@ def _one_shot(
     replay_of: int | None,
 ) -> webhooks_http.Post:  # fmt: skip
     """A delivery row for a single POST now (no retries), and the POST for it."""
-    now = webhooks_dispatch.mirror_now(conn)
+    now = clock.read_now(conn)
     delivery_id = conn.scalar(
         insert(WebhookDelivery)
         .values(account_id=account_id, webhook_id=webhook_id, kind=kind, replay_of=replay_of, url=url,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +12,7 @@ from app.db.models import AsmGroup
 from app.db.session import Database
 from app.services import suppressions
 from app.services.suppressions import NO_BYPASS
+from tests.api.mail_support import body
 from tests.conftest import Keys, bearer
 from tests.support.accounts import create_customer, customer_key, on_behalf
 from tests.support.suppressions import account_of, error
@@ -227,11 +228,17 @@ async def test_deleting_a_group_resubscribes_its_addresses(client: httpx.AsyncCl
 
 async def test_last_email_sent_at(client: httpx.AsyncClient, keys: Keys, db: Database) -> None:
     group = await new_group(client, keys.default, "Receipts")
-    account_id = account_of(db, keys.default)
-    with db.engine.begin() as conn:
-        suppressions.note_group_send(conn, account_id, group["id"], sent_at=datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC))
+    other = await new_group(client, keys.default, "News")
+    advanced = await client.post("/_mirror/clock/advance", json={"seconds": 400 * 86_400})
+    assert advanced.status_code == 200
+    mail = body(personalizations=[{"to": [{"email": "a@example.com"}]}], asm={"group_id": group["id"]})
+    sent = await client.post("/v3/mail/send", headers=bearer(keys.default), json=mail)
+    assert sent.status_code == 202, sent.text
     shown = (await client.get(f"{GROUPS}/{group['id']}", headers=bearer(keys.default))).json()
-    assert shown["last_email_sent_at"] == "2026-05-06 07:08:09"
+    sent_at = datetime.strptime(shown["last_email_sent_at"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    assert sent_at.year == (datetime.now(UTC) + timedelta(days=400)).year  # the mirror clock's time
+    untouched = (await client.get(f"{GROUPS}/{other['id']}", headers=bearer(keys.default))).json()
+    assert untouched["last_email_sent_at"] is None
 
 
 async def test_global_unsubscribes(client: httpx.AsyncClient, keys: Keys, db: Database) -> None:

@@ -118,10 +118,14 @@ async def test_a_rule_may_list_its_own_events(client: httpx.AsyncClient, keys: K
         ({"rules": [], "defaults": "no"}, "defaults"),
         ({"rules": [{"events": [{"event": "bounce", "status": 5}]}]}, "rules.0.events.0.status"),
         ({"rules": [{"events": [{"event": "bounce", "status": "5.1.1 " * 8}]}]}, "rules.0.events.0.status"),
-        ({"rules": [{"events": [{"event": "bounce", "bounce_classification": "Grumpy"}]}]},
-         "rules.0.events.0.bounce_classification"),
-        ({"rules": [{"events": [{"event": "group_unsubscribe", "asm_group_id": "7"}]}]},
-         "rules.0.events.0.asm_group_id"),
+        (
+            {"rules": [{"events": [{"event": "bounce", "bounce_classification": "Grumpy"}]}]},
+            "rules.0.events.0.bounce_classification",
+        ),
+        (
+            {"rules": [{"events": [{"event": "group_unsubscribe", "asm_group_id": "7"}]}]},
+            "rules.0.events.0.asm_group_id",
+        ),
         ({"rules": [{"events": [{"event": "click", "url": 5}]}]}, "rules.0.events.0.url"),
         ("bounce", "rules"),
     ],

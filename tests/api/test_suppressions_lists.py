@@ -90,9 +90,7 @@ async def test_bad_list_parameters(
     assert response.json() == error(message, field)
 
 
-async def test_times_past_what_a_date_can_hold_mean_never(
-    client: httpx.AsyncClient, keys: Keys, db: Database
-) -> None:
+async def test_times_past_what_a_date_can_hold_mean_never(client: httpx.AsyncClient, keys: Keys, db: Database) -> None:
     seed(db, keys.default, "bounce", "bob@example.com", reason=BOUNCE_REASON, status="5.1.1")
     path, far = "/v3/suppression/bounces", str(2**62)
     up_to_then = await client.get(path, headers=bearer(keys.default), params={"end_time": far})

@@ -75,8 +75,10 @@ async def test_oauth_settings_show_the_client_id_and_token_url_never_the_secret(
         ({"bounce": "yes"}, {"message": "bounce must be a boolean", "field": "bounce"}),
         ({"enabled": 1}, {"message": "enabled must be a boolean", "field": "enabled"}),
         ({"friendly_name": 5}, {"message": "friendly_name must be a string", "field": "friendly_name"}),
-        ({"friendly_name": "x" * 257}, {"message": "friendly_name must be at most 256 characters",
-                                        "field": "friendly_name"}),
+        (
+            {"friendly_name": "x" * 257},
+            {"message": "friendly_name must be at most 256 characters", "field": "friendly_name"},
+        ),
     ],
 )
 async def test_bad_settings_are_400_and_change_nothing(

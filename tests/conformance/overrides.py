@@ -87,6 +87,18 @@ OVERRIDES: tuple[Override, ...] = (
         why="the mirror keeps mail instead of relaying it, so there is no receiving MX server to name",
     ),
     Override(
+        "GET /v3/asm/suppressions/global/{email}", "200", "/recipient_email",
+        spec_says="recipient_email is required",
+        we_send="{} for an address that is not globally suppressed",
+        why="the operation's own description: an address not suppressed gets an empty JSON object",
+    ),
+    Override(
+        "GET /v3/suppression/bounces/classifications", "200", "",
+        spec_says="only application/json",
+        we_send="text/csv when the request asks for it with Accept: text/csv",
+        why="the operation's own description and its Accept parameter offer CSV",
+    ),
+    Override(
         "GET /v3/messages/{msg_id}", "200", "/asm_group_id",
         spec_says="asm_group_id (an integer of at least 1) is required",
         we_send="no asm_group_id for a message sent without an unsubscribe group",

@@ -119,6 +119,7 @@ async def suppression_groups(d: Driver) -> None:
     await d.call("POST", "/v3/asm/suppressions/global", 201, json={"recipient_emails": ["g@example.com"]})
     await d.call("GET", "/v3/asm/suppressions/global/g@example.com", 200)
     await d.call("DELETE", "/v3/asm/suppressions/global/g@example.com", 204)
+    await d.call("GET", "/v3/asm/suppressions/global/g@example.com", 200)
     await d.call("DELETE", path, 204)
     await d.call("DELETE", path, 404)
 
@@ -137,5 +138,6 @@ async def suppression_lists(d: Driver, db: Database) -> None:
         await d.call("DELETE", f"/v3/suppression/{path}", 204, json={"emails": [f"other-{path}@example.com"]})
         await d.call("DELETE", f"/v3/suppression/{path}", 400, json={})
     await d.call("GET", "/v3/suppression/bounces/classifications", 200)
+    await d.call("GET", "/v3/suppression/bounces/classifications", 200, headers={"Accept": "text/csv"})
     await d.call("GET", "/v3/suppression/bounces/classifications/Technical%20Failure", 200)
     await d.call("GET", "/v3/suppression/bounces/classifications/Nonsense", 404)

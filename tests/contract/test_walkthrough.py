@@ -13,10 +13,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
@@ -156,7 +155,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver_factory() -> Iterator[Any]:
+def receiver_factory() -> Iterator[Callable[[int, str], Receiver]]:
+    """Start docs/examples/webhook_receiver.py on a port with a public key; stopped after the test."""
     started: list[Receiver] = []
 
     def start(port: int, public_key: str) -> Receiver:
@@ -231,7 +231,7 @@ def _default_key(mirror: MirrorProcess) -> str:
     return found.group(1)
 
 
-def test_the_walkthrough_as_written(mirror: MirrorProcess, receiver_factory: Any) -> None:
+def test_the_walkthrough_as_written(mirror: MirrorProcess, receiver_factory: Callable[[int, str], Receiver]) -> None:
     commands = [command for block in shell_blocks(readme_section(SECTION)) for command in curl_commands(block)]
     walk = Walk(commands, mirror.url, _default_key(mirror))
 

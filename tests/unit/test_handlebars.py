@@ -195,6 +195,15 @@ def test_format_date_tokens_and_epochs() -> None:
     assert render('{{formatDate t "YYYY"}}', {"t": "not a date"}) == "not a date"
 
 
+def test_format_date_at_the_edges_of_the_calendar_and_impossible_offsets() -> None:
+    last = "9999-12-31T23:59:59Z"
+    assert render('{{formatDate t "YYYY"}}', {"t": "9999-12-31T23:59:59-05:00"}) == "9999-12-31T23:59:59-05:00"
+    assert render('{{formatDate t "YYYY" "+0100"}}', {"t": last}) == last
+    assert render('{{formatDate t "YYYY" "-0100"}}', {"t": "0001-01-01T00:00:00Z"}) == "0001-01-01T00:00:00Z"
+    assert render('{{formatDate t "HH:mm Z" "+99:99"}}', {"t": "2020-01-01T12:00:00Z"}) == "12:00 +00:00"
+    assert render('{{formatDate t "HH:mm"}}', {"t": "2020-01-01T12:00:00+24:00"}) == "12:00"
+
+
 # --- iterations -----------------------------------------------------------------------------------------
 
 

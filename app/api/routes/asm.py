@@ -11,6 +11,7 @@ from app.db.base import as_utc
 from app.db.models import AsmGroup
 from app.db.session import Database
 from app.domain import suppression_requests as requests
+from app.domain.suppressions import address_key
 from app.schemas import suppressions as schemas
 from app.schemas.errors import error_responses, json_request_body
 from app.services import clock, suppression_groups, suppression_lists
@@ -201,7 +202,7 @@ def add_global_suppressions(
 def get_global_suppression(session: SessionDep, principal: GlobalReader, email: str) -> schemas.GlobalSuppressionLookup:
     """`{"recipient_email": ...}` when the address is globally unsubscribed, else `{}`."""
     found = suppression_lists.is_globally_unsubscribed(session, principal, email)
-    return schemas.GlobalSuppressionLookup(recipient_email=email.strip().lower() if found else None)
+    return schemas.GlobalSuppressionLookup(recipient_email=address_key(email) if found else None)
 
 
 @router.delete(

@@ -1,0 +1,14 @@
+"""Pure rules of transactional templates (app.domain.templates)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from app.domain import templates
+
+
+def test_timestamps_are_written_in_utc_whatever_zone_the_database_hands_back() -> None:
+    # PostgreSQL returns timestamptz values in its session's time zone, which need not be UTC.
+    berlin_summer = timezone(timedelta(hours=2))
+    assert templates.timestamp(datetime(2021, 4, 28, 15, 12, 46, tzinfo=berlin_summer)) == "2021-04-28 13:12:46"
+    assert templates.timestamp(datetime(2021, 4, 28, 13, 12, 46)) == "2021-04-28 13:12:46"

@@ -23,6 +23,8 @@ from app.errors import SendGridError
 
 Job = Callable[[Connection], Any]
 
+_MEMO = "sgmirror.transaction_memo"
+
 log = logging.getLogger("sgmirror.writer")
 
 
@@ -178,7 +180,22 @@ def _settle(pending: _Pending, outcome: _Outcome) -> None:
         pending.future.set_result(outcome.value)
 
 
+def transaction_memo(conn: Connection) -> dict[Any, Any] | None:
+    """A dict that lives as long as the writer's current transaction (None elsewhere), so that the checks of
+    the many jobs in one group commit can share what they looked up."""
+    memo: dict[Any, Any] | None = conn.info.get(_MEMO)
+    return memo
+
+
 def _run_batch(conn: Connection, batch: list[_Pending]) -> list[_Outcome]:
+    conn.info[_MEMO] = {}
+    try:
+        return _run_jobs(conn, batch)
+    finally:
+        del conn.info[_MEMO]
+
+
+def _run_jobs(conn: Connection, batch: list[_Pending]) -> list[_Outcome]:
     """Run every job; bulk jobs' rows go in with one executemany per table, parents before children."""
     outcomes: list[_Outcome] = []
     merged: dict[Table, tuple[bulk.Prepared, list[tuple[Any, ...]]]] = {}

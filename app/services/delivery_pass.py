@@ -59,7 +59,8 @@ def apply_due(conn: Connection) -> int:
         one = delivery_fates.step(row.event, 0, row.reason, row.detail)
         _record(changes.setdefault(row.recipient_id, _Change()), row.recipient_id, one, at)
         delivery.add_to_list(conn, row.account_id, row.email, one, at=at)
-    conn.execute(insert(Event), [e for change in changes.values() for e in change.events])
+    events = [{**e, "recorded_at": now} for change in changes.values() for e in change.events]
+    conn.execute(insert(Event), events)
     _update_recipients(conn, changes)
     conn.execute(delete(PendingEvent).where(PendingEvent.id.in_([row.id for row in due])))
     return len(due)

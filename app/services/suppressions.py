@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.db.base import table_of
 from app.db.models import AsmGroup, Suppression
+from app.db.writer import transaction_memo
 from app.domain import suppressions as rules
 from app.domain.suppressions import NO_BYPASS, Bypass, Kind, bypass_for, bypass_from_settings
 
@@ -86,6 +87,9 @@ def upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert list entries; an entry already there keeps its id and takes the new details."""
     if not rows:
         return
+    memo = transaction_memo(conn)
+    if memo is not None:
+        memo.update({(_ANY_LISTED, row["account_id"]): True for row in rows})
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(_SUPPRESSIONS).values(rows)
     refreshed = ("reason", "status", "ip", "classification", "created_at")
@@ -99,12 +103,12 @@ def upsert(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def drop_reasons(
     conn: Connection, account_id: str, emails: Collection[str], *, group_id: int | None, bypass: Bypass
 ) -> dict[str, str]:
-    """The recipients SendGrid would drop, each with the dropped event's reason; one query.
+    """The recipients SendGrid would drop, each with the dropped event's reason.
 
     Keys are the caller's strings (compared lower-cased). `group_id` is the send's asm.group_id: its
     unsubscribes count only then.
     """
-    if not emails or bypass.bypasses_everything:
+    if not emails or bypass.bypasses_everything or not _lists_anyone(conn, account_id):
         return {}
     found: dict[str, set[str]] = {}
     for email, kind, group in _listed(conn, account_id, {email.lower() for email in emails}):
@@ -112,6 +116,28 @@ def drop_reasons(
             found.setdefault(email, set()).add(kind)
     reasons = {email: reason for email, kinds in found.items() if (reason := rules.drop_reason(kinds)) is not None}
     return {email: reasons[email.lower()] for email in emails if email.lower() in reasons}
+
+
+_ANY_LISTED = "suppressions: any listed"
+
+
+def _lists_anyone(conn: Connection, account_id: str) -> bool:
+    """Whether the account has any entry at all; in the writer, asked once per group commit and account
+    (mail send asks per message, and most accounts list nobody)."""
+    memo = transaction_memo(conn)
+    key = (_ANY_LISTED, account_id)
+    if memo is not None and key in memo:
+        return bool(memo[key])
+    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT 1 FROM {_SUPPRESSIONS.name} WHERE account_id = {placeholder} LIMIT 1", [account_id])
+        listed = cursor.fetchone() is not None
+    finally:
+        cursor.close()
+    if memo is not None:
+        memo[key] = listed
+    return listed
 
 
 def _drops(kind: str, group: int, *, group_id: int | None, bypass: Bypass) -> bool:

@@ -32,8 +32,9 @@ log = logging.getLogger("sgmirror.webhooks")
 PASS_EVENTS = 2000
 CLAIM_SIZE = 20
 LEASE = timedelta(seconds=60)
-# On PostgreSQL, sequence ids can commit out of order across processes; events younger than this wait a
-# little, so the cursor never passes an id whose row is not visible yet.
+# On PostgreSQL, sequence ids can commit out of order across processes; events written less than this ago
+# (by the mirror clock: `recorded_at`, else `occurred_at`) wait, so the cursor never passes an id whose row
+# is not visible yet.
 POSTGRES_SETTLE = timedelta(seconds=2)
 ONE_SHOT_KINDS = frozenset({"test", "replay"})
 
@@ -41,7 +42,6 @@ ONE_SHOT_KINDS = frozenset({"test", "replay"})
 def batch_new_events(conn: Connection) -> int:
     """Writer: turn every enabled webhook's new events into pending deliveries; returns the events read."""
     now = clock.read_now(conn)
-    horizon = now if conn.dialect.name == "sqlite" else now - POSTGRES_SETTLE
     hooks = conn.execute(
         select(EventWebhook.id, EventWebhook.account_id, EventWebhook.url, EventWebhook.cursor,
                *(getattr(EventWebhook, name) for name in EVENT_SETTINGS))
@@ -49,11 +49,12 @@ def batch_new_events(conn: Connection) -> int:
         .order_by(EventWebhook.id)
         .with_for_update(skip_locked=True)
     ).all()  # fmt: skip
-    return sum(_batch_one(conn, hook, now, horizon) for hook in hooks)
+    settled = now if conn.dialect.name == "sqlite" else now - POSTGRES_SETTLE
+    return sum(_batch_one(conn, hook, now, settled) for hook in hooks)
 
 
-def _batch_one(conn: Connection, hook: Any, now: datetime, horizon: datetime) -> int:
-    events = _events_after(conn, hook.account_id, hook.cursor, horizon)
+def _batch_one(conn: Connection, hook: Any, now: datetime, settled: datetime) -> int:
+    events = _events_after(conn, hook.account_id, hook.cursor, now=now, settled=settled)
     if not events:
         return 0
     switches = {name: getattr(hook, name) for name in EVENT_SETTINGS}
@@ -70,10 +71,14 @@ def _batch_one(conn: Connection, hook: Any, now: datetime, horizon: datetime) ->
     return len(events)
 
 
-def _events_after(conn: Connection, account_id: str, cursor: int, horizon: datetime) -> list[StoredEvent]:
-    """The account's events after the cursor, in id order, up to the first that has not happened yet."""
+def _events_after(
+    conn: Connection, account_id: str, cursor: int, *, now: datetime, settled: datetime
+) -> list[StoredEvent]:
+    """The account's events after the cursor, in id order, up to the first that has not happened yet or was
+    written after `settled`."""
     rows = conn.execute(
-        select(Event.id, Event.event, Event.occurred_at, Event.reason, Event.detail, Recipient.id.label("rid"),
+        select(Event.id, Event.event, Event.occurred_at, Event.recorded_at, Event.reason, Event.detail,
+               Recipient.id.label("rid"),
                Recipient.email, Recipient.message_id, Recipient.position, Message.categories, Message.template_id,
                Envelope.custom_args)
         .join(Recipient, Recipient.id == Event.recipient_id)
@@ -86,7 +91,8 @@ def _events_after(conn: Connection, account_id: str, cursor: int, horizon: datet
     )  # fmt: skip
     events: list[StoredEvent] = []
     for row in rows:
-        if as_utc(row.occurred_at) > horizon:
+        written = as_utc(row.recorded_at or row.occurred_at)
+        if as_utc(row.occurred_at) > now or written > settled:
             break
         events.append(
             StoredEvent(

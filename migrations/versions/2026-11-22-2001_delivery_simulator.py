@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("message_events") as batch:
         batch.add_column(sa.Column("detail", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "pending_events",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -55,4 +56,5 @@ def downgrade() -> None:
         batch.drop_index(batch.f("ix_pending_events_due_at"))
     op.drop_table("pending_events")
     with op.batch_alter_table("message_events") as batch:
+        batch.drop_column("recorded_at")
         batch.drop_column("detail")

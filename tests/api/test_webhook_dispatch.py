@@ -245,3 +245,21 @@ async def test_two_processes_post_each_event_once(
     posted = [event["sg_event_id"] for post in receiver.posts for event in post.events]
     assert len(posted) == 12
     assert len(set(posted)) == 12
+
+
+async def test_an_event_the_simulator_writes_late_waits_for_rows_written_with_it_to_settle(
+    client: httpx.AsyncClient, keys: Keys, receiver: Receiver, db: Database
+) -> None:
+    # The open happens 10 s after delivery; an hour later the pass writes it with that old time. On
+    # PostgreSQL another process may still be committing lower ids written at the same moment, so the
+    # webhook waits until the row is two seconds old by when it was written, not by when it happened.
+    await enable(client, keys.default, receiver.url, signed=False)
+    await send(client, keys.default, personalizations=[{"to": [{"email": "reader+open@example.com"}]}])
+    await dispatch(client)
+    await advance(client, HOUR)
+    await dispatch(client, settle=False)
+    opened = [e for post in receiver.posts for e in post.events if e["event"] == "open"]
+    assert len(opened) == (1 if db.is_sqlite else 0)
+    await dispatch(client)
+    opened = [e for post in receiver.posts for e in post.events if e["event"] == "open"]
+    assert len(opened) == 1

@@ -93,3 +93,6 @@ class Event(Base):
     # What SendGrid's event JSON carries beyond the name and reason: bounce type/status, deferral attempt
     # and response, click url, user agent, ip, asm_group_id, bounce_classification.
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Mirror time the row was written, when that is later than `occurred_at` (the delivery simulator's pass
+    # writes events at their due time); the Event Webhook waits for rows to settle by this time.
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

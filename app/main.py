@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from app import log_redaction
 from app.api import errors
 from app.api.faults import FaultInjection
-from app.api.mail_lane import MailSendLane
+from app.api.mail_lane import MirrorApp, answer_mail_send
 from app.api.middleware import CollapseLeadingSlashes
 from app.api.rate_limit import RateLimitHeaders
 from app.api.router import ROUTERS
@@ -85,7 +85,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the app; the database is opened here so tests need no lifespan."""
     settings = settings or get_settings()
-    app = FastAPI(
+    app = MirrorApp(
         title="sendgrid-mirror",
         version="0.1.0",
         description=DESCRIPTION,
@@ -104,9 +104,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RateLimitHeaders)
-    app.add_middleware(MailSendLane)
     app.add_middleware(FaultInjection, registry=app.state.faults, settings=settings)
     app.add_middleware(CollapseLeadingSlashes)
+    app.mail_edge = FaultInjection(answer_mail_send, registry=app.state.faults, settings=settings)
     logging.getLogger("sgmirror").setLevel(settings.log_level.upper())
     log_redaction.install()
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]

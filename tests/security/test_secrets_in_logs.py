@@ -8,7 +8,6 @@ import re
 import secrets
 import smtplib
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -16,11 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app import http_protocol
 from app.config import Settings
 from app.db.models import EventWebhook
 from app.db.session import Database
@@ -29,8 +26,7 @@ from app.main import create_app
 from app.services import bootstrap
 from tests.conftest import bearer
 from tests.support.console import emailed_link, give_password, sign_in, submit
-from tests.support.postgres import free_port
-from tests.support.server import wait_until_up
+from tests.support.server import serve
 
 pytestmark = pytest.mark.anyio
 
@@ -44,21 +40,8 @@ def new_password() -> str:
 @contextmanager
 def serve_with_logs(app: FastAPI) -> Iterator[str]:
     """uvicorn at DEBUG with its access log, its records left to propagate to the test's capture."""
-    port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="debug", access_log=True, log_config=None, lifespan="on",
-        http=http_protocol.GuardedHttpToolsProtocol,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
-    wait_until_up(base_url)
-    try:
+    with serve(app, log_level="debug", access_log=True, log_config=None) as base_url:
         yield base_url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def smtp_forms(key: str) -> list[str]:

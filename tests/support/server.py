@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -16,13 +17,14 @@ from tests.support.postgres import free_port
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Run `app` on 127.0.0.1:<free port>; yields its base URL (no trailing slash)."""
+def serve(app: FastAPI, **options: Any) -> Iterator[str]:
+    """Run `app` on 127.0.0.1:<free port>; yields its base URL (no trailing slash). `options` are
+    uvicorn.Config's (say, a log level)."""
     port = free_port()
+    settings: dict[str, Any] = {"log_level": "warning", "access_log": False, **options}
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="on",
-        http=http_protocol.GuardedHttpToolsProtocol,
-    )  # fmt: skip
+        app, host="127.0.0.1", port=port, lifespan="on", http=http_protocol.GuardedHttpToolsProtocol, **settings
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -9,7 +9,7 @@ the writer thread, which holds the GIL as little as possible, only binds and exe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -47,6 +47,22 @@ def execute(conn: Connection, prepared: Prepared, values: list[tuple[Any, ...]])
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
             cursor.execute(_multi_row_sql(prepared.sql, width, len(chunk)), [v for row in chunk for v in row])
+    finally:
+        cursor.close()
+
+
+def placeholder(conn: Connection) -> str:
+    """The DB-API parameter marker of the connection's driver."""
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def fetch(conn: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one query straight through the DB-API cursor, for lookups the hot path makes per
+    message, where building a SQL expression would cost more than the lookup."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
 

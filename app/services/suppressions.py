@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.db import bulk
 from app.db.base import table_of
 from app.db.models import AsmGroup, Suppression
 from app.db.writer import transaction_memo
@@ -128,13 +129,10 @@ def _lists_anyone(conn: Connection, account_id: str) -> bool:
     key = (_ANY_LISTED, account_id)
     if memo is not None and key in memo:
         return bool(memo[key])
-    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(f"SELECT 1 FROM {_SUPPRESSIONS.name} WHERE account_id = {placeholder} LIMIT 1", [account_id])
-        listed = cursor.fetchone() is not None
-    finally:
-        cursor.close()
+    marker = bulk.placeholder(conn)
+    listed = bool(
+        bulk.fetch(conn, f"SELECT 1 FROM {_SUPPRESSIONS.name} WHERE account_id = {marker} LIMIT 1", [account_id])
+    )
     if memo is not None:
         memo[key] = listed
     return listed
@@ -149,23 +147,15 @@ def _drops(kind: str, group: int, *, group_id: int | None, bypass: Bypass) -> bo
 
 
 def _listed(conn: Connection, account_id: str, emails: set[str]) -> list[tuple[str, str, int]]:
-    """(email, kind, group_id) of the account's entries for these addresses, through the DB-API cursor:
-    mail send asks this once per message on the writer thread, where building a SQL expression would cost
-    more than the lookup."""
-    placeholder = "?" if conn.dialect.name == "sqlite" else "%s"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_lookup_sql(placeholder, len(emails)), [account_id, *emails])
-        return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
-    finally:
-        cursor.close()
+    """(email, kind, group_id) of the account's entries for these addresses (mail send asks per message)."""
+    rows = bulk.fetch(conn, _lookup_sql(bulk.placeholder(conn), len(emails)), [account_id, *emails])
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 @cache
-def _lookup_sql(placeholder: str, count: int) -> str:
-    table = table_of(Suppression).name
-    emails = ", ".join([placeholder] * count)
-    return f"SELECT email, kind, group_id FROM {table} WHERE account_id = {placeholder} AND email IN ({emails})"
+def _lookup_sql(marker: str, count: int) -> str:
+    emails = ", ".join([marker] * count)
+    return f"SELECT email, kind, group_id FROM {_SUPPRESSIONS.name} WHERE account_id = {marker} AND email IN ({emails})"
 
 
 def note_group_send(conn: Connection, account_id: str, group_id: int, *, sent_at: datetime) -> None:

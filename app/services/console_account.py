@@ -7,7 +7,7 @@ subusers, IPs and a partner's customer states obey exactly the API's rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -130,7 +130,7 @@ def domains(session: Session, account_id: str) -> list[AuthenticatedDomain]:
 
 def quota(session: Session, account: Account) -> Quota:
     """The plan's daily cap and what today's sends (mirror clock, UTC day) used of it."""
-    today = (datetime.now(UTC) + timedelta(seconds=clock.session_offset(session))).date()
+    today = clock.session_now(session).date()
     used = session.scalar(
         select(DailySendCount.count).where(DailySendCount.account_id == account.id, DailySendCount.day == today)
     )

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, insert, or_, select, update
@@ -66,7 +66,7 @@ class _Due:
 
 def deliver_due(conn: Connection) -> int:
     """One pass on the writer thread: settle up to PASS_SIZE due deliveries; returns how many."""
-    now = datetime.now(UTC) + timedelta(seconds=clock.read_offset(conn))
+    now = clock.read_now(conn)
     due = _take_due(conn, now)
     if not due:
         return 0

@@ -123,26 +123,29 @@ def _same(value: Any) -> Any:
 
 
 def _json_text(value: Any) -> str | None:
-    # json.dumps, as SQLAlchemy serialises JSON: stored text must match whatever it would have written.
-    return None if value is None else json.dumps(value)
+    # The text json.dumps gives, as SQLAlchemy serialises JSON: stored text must match whatever it would
+    # have written (searches match on it). Flat string lists and maps, nearly every value on the send
+    # path, are joined directly with the encoder's own string quoting, without building an encoder.
+    if value is None:
+        return None
+    if type(value) is dict and all(type(k) is str and type(v) is str for k, v in value.items()):
+        return "{" + ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in value.items()) + "}"
+    if type(value) is list and all(type(item) is str for item in value):
+        return "[" + ", ".join(map(_quote, value)) + "]"
+    return json.dumps(value)
+
+
+_quote: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def _json_param(value: Any) -> Json | None:
     return None if value is None else Json(value)
 
 
-_last_datetime: list[Any] = [None, None]
-
-
 def _sqlite_datetime(value: datetime | None) -> str | None:
-    # SQLAlchemy's SQLite DATETIME storage format (naive text, microseconds always present). The rows of
-    # one message share one timestamp object, so the last formatting is kept.
-    if value is None:
-        return None
-    if value is not _last_datetime[0]:
-        _last_datetime[:] = [value, value.strftime("%Y-%m-%d %H:%M:%S.%f")]
-    text: str = _last_datetime[1]
-    return text
+    # SQLAlchemy's SQLite DATETIME storage format: naive text, microseconds always present (an aware
+    # time's offset is dropped; everything stored is UTC).
+    return None if value is None else value.isoformat(" ", "microseconds")[:26]
 
 
 def _sqlite_bool(value: bool | None) -> int | None:

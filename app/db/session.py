@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db.checkpoint import Checkpointer
 from app.db.signal import CommitSignal
 from app.db.writer import GroupCommitWriter
 
@@ -43,6 +44,21 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _checkpointer(engine: Engine) -> Checkpointer | None:
+    """For a SQLite file: its write connections leave WAL checkpoints to a Checkpointer's thread."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    checkpointer = Checkpointer(path)
+    event.listen(engine, "connect", _no_automatic_checkpoints)
+    event.listen(engine, "commit", lambda _connection: checkpointer.after_commit())
+    return checkpointer
+
+
+def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
 def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -63,6 +79,7 @@ class Database:
         self.writer = GroupCommitWriter(self.engine)
         self.commits = CommitSignal()
         self.writer.on_commit(self.commits.notify)
+        self.checkpointer = _checkpointer(self.engine)
 
     @property
     def is_sqlite(self) -> bool:
@@ -87,5 +104,7 @@ class Database:
 
     def dispose(self) -> None:
         self.writer.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
         self.engine.dispose()
         self.reader.dispose()

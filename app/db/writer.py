@@ -1,17 +1,21 @@
 """Group commit: the writes that arrive while the previous COMMIT runs share the next transaction.
 
-The event loop gathers jobs and turns their rows into parameter tuples; one writer thread executes
-each batch and commits it (SQLite and psycopg release the GIL there), so the loop keeps serving requests
-meanwhile and hands work over once per batch rather than once per request. Each job still waits for the
-COMMIT that contains it: an acknowledgement always means "stored".
+The event loop turns each job's rows into parameter tuples and queues the job; one writer thread takes
+everything queued, executes it as one transaction and commits (SQLite and psycopg release the GIL
+there), then at once takes what queued meanwhile. The loop keeps serving requests throughout and is
+handed the batch's outcomes in one callback. Each job still waits for the COMMIT that contains it: an
+acknowledgement always means "stored".
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -43,8 +47,11 @@ class BulkInsert:
 
 @dataclass
 class _Pending:
+    """A queued job and who waits for it: an asyncio future on `loop`, a thread's future, or nobody."""
+
     job: Job | BulkInsert
-    future: asyncio.Future[Any] | None
+    future: asyncio.Future[Any] | Future[Any] | None
+    loop: asyncio.AbstractEventLoop | None = None
     prepared: list[bulk.Prepared] = field(default_factory=list)
 
 
@@ -54,21 +61,18 @@ class _Outcome:
     error: BaseException | None = None
 
 
-@dataclass
-class _LoopQueue:
-    pending: list[_Pending] = field(default_factory=list)
-    scheduled: bool = False
-    in_flight: bool = False
+_STOP = None
 
 
 class GroupCommitWriter:
-    """One writer thread; each event loop feeds it one batch at a time."""
+    """One writer thread per process, fed by every event loop (and by code outside any loop)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._dialect = engine.dialect.name
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sgmirror-writer")
-        self._queues: dict[asyncio.AbstractEventLoop, _LoopQueue] = {}
+        self._jobs: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -77,8 +81,9 @@ class GroupCommitWriter:
 
     async def run(self, job: Job | BulkInsert) -> Any:
         """Queue `job` for the next transaction and wait for its COMMIT."""
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._enqueue(self._pending(job, future))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._put(self._pending(job, future, loop))
         return await future
 
     def run_later(self, job: Job | BulkInsert) -> None:
@@ -86,59 +91,64 @@ class GroupCommitWriter:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            _settle(_Pending(job, None), self._executor.submit(self._commit_alone, self._pending(job, None)).result())
+            done: Future[Any] = Future()
+            self._put(self._pending(job, done))
+            try:
+                done.result()
+            except Exception as error:
+                log.warning("background write failed: %s", error)
             return
-        self._enqueue(self._pending(job, None))
-
-    def run_now(self, job: Job | BulkInsert) -> Any:
-        """Run `job` in its own transaction on the writer thread, from code outside an event loop."""
-        outcome = self._executor.submit(self._commit_alone, self._pending(job, None)).result()
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.value
+        self._put(self._pending(job, None))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
-        self._queues.clear()
+        """Let the writer finish what is queued, then stop it."""
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            self._jobs.put(_STOP)
+            thread.join()
+        self._thread = None
 
-    def _pending(self, job: Job | BulkInsert, future: asyncio.Future[Any] | None) -> _Pending:
+    def _pending(
+        self,
+        job: Job | BulkInsert,
+        future: asyncio.Future[Any] | Future[Any] | None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> _Pending:
         prepared = []
         if isinstance(job, BulkInsert):
             prepared = [bulk.prepare(table, rows, self._dialect) for table, rows in job.rows.items() if rows]
-        return _Pending(job, future, prepared)
+        return _Pending(job, future, loop, prepared)
 
-    def _enqueue(self, pending: _Pending) -> None:
-        loop = asyncio.get_running_loop()
-        queue = self._queues.setdefault(loop, _LoopQueue())
-        queue.pending.append(pending)
-        if not queue.scheduled and not queue.in_flight:
-            queue.scheduled = True
-            loop.call_soon(self._flush, loop, queue)
+    def _put(self, pending: _Pending) -> None:
+        # Started on first use; a forked child sees its parent's writer thread as not alive.
+        if self._thread is None or not self._thread.is_alive():
+            self._start()
+        self._jobs.put(pending)
 
-    def _flush(self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue) -> None:
-        queue.scheduled = False
-        batch = [p for p in queue.pending if p.future is None or not p.future.cancelled()]
-        queue.pending = []
-        if not batch:
-            return
-        queue.in_flight = True
-        done = loop.run_in_executor(self._executor, self._commit, batch)
-        done.add_done_callback(lambda result: self._finished(loop, queue, batch, result))
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._serve, name="sgmirror-writer", daemon=True)
+            self._thread.start()
 
-    def _finished(
-        self, loop: asyncio.AbstractEventLoop, queue: _LoopQueue, batch: list[_Pending], result: asyncio.Future[Any]
-    ) -> None:
-        queue.in_flight = False
-        error = result.exception()
-        outcomes = [_Outcome(error=error)] * len(batch) if error is not None else result.result()
-        for pending, outcome in zip(batch, outcomes, strict=True):
-            _settle(pending, outcome)
-        if queue.pending and not queue.scheduled:
-            queue.scheduled = True
-            loop.call_soon(self._flush, loop, queue)
+    def _serve(self) -> None:
+        """Writer thread: take everything queued, commit it as one batch, hand out the outcomes; repeat."""
+        stopping = False
+        while not stopping:
+            taken = [self._jobs.get()]
+            while True:
+                try:
+                    taken.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = _STOP in taken
+            batch = [p for p in taken if p is not None and not _abandoned(p)]
+            if batch:
+                _deliver(batch, self._commit(batch))
 
     def _commit(self, batch: list[_Pending]) -> list[_Outcome]:
-        """Writer thread: one transaction for the batch; if it fails, each job alone."""
+        """One transaction for the batch; if it fails, each job alone."""
         if len(batch) == 1:
             return [self._commit_alone(batch[0])]
         try:
@@ -165,6 +175,29 @@ class GroupCommitWriter:
     def _notify(self) -> None:
         for listener in self._listeners:
             listener()
+
+
+def _abandoned(pending: _Pending) -> bool:
+    """Nobody will read the outcome (the request was cancelled): the job is not run."""
+    return isinstance(pending.future, asyncio.Future) and pending.future.cancelled()
+
+
+def _deliver(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
+    """Outcomes to their waiters: one callback per event loop, thread futures directly."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, _Outcome]]] = {}
+    for pending, outcome in zip(batch, outcomes, strict=True):
+        if pending.loop is None:
+            _settle(pending, outcome)
+        else:
+            by_loop.setdefault(pending.loop, []).append((pending, outcome))
+    for loop, settled in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_all, settled)
+
+
+def _settle_all(settled: list[tuple[_Pending, _Outcome]]) -> None:
+    for pending, outcome in settled:
+        _settle(pending, outcome)
 
 
 def _settle(pending: _Pending, outcome: _Outcome) -> None:

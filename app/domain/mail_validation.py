@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
+from app.domain import mail_fast_path, mail_rules
 from app.domain.mail import Address, Asm, Attachment, Content, JSONValue, OutboundMessage, Personalization
 from app.errors import MAIL_ERRORS_HELP, BadRequest, ErrorDetail
 
@@ -114,18 +115,9 @@ ROOT_HELP: Final = f"{MAIL_ERRORS_HELP}#-Request-Body-Parameters"
 PERSONALIZATIONS_HELP: Final = f"{MAIL_ERRORS_HELP}#-Personalizations-Errors"
 RECIPIENT_HELP: Final = f"{MAIL_ERRORS_HELP}#message.recipient-errors"
 
-_LIMIT: Final = 1000
-_MAX_EMAIL: Final = 320
-_MAX_BYTES: Final = 10_000
-_SCHEDULE_WINDOW: Final = 72 * 3600
 _MISSING: Final = object()
 
-_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-# Dot-atom local part, dotted domain with an alphabetic TLD: what SendGrid's API accepts in practice.
-_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+[A-Za-z](?:[A-Za-z0-9-]{{0,61}}[A-Za-z0-9])")
 _HEADER_NAME = re.compile(r"[!-9;-~]+")
-_TEMPLATE_ID = re.compile(r"d-[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 _RESERVED_HEADERS: Final = frozenset(
     {"x-sg-id", "x-sg-eid", "received", "dkim-signature", "content-type", "content-transfer-encoding",
      "to", "from", "subject", "reply-to", "cc", "bcc"}
@@ -189,6 +181,12 @@ _REPLY_TO_RULES: Final = _AddressRules(
 
 def parse_mail_send(payload: object, *, now: int) -> OutboundMessage:
     """Validate a decoded mail-send body (any JSON value) and build the message, or raise BadRequest."""
+    common = mail_fast_path.parse(payload)
+    return common if common is not None else validate(payload, now=now)
+
+
+def validate(payload: object, *, now: int) -> OutboundMessage:
+    """The full validator: every rule, every error of the body together."""
     if not isinstance(payload, dict):
         raise BadRequest(details=[ErrorDetail(_type_message("object", payload), "(root)", ROOT_HELP)])
     errs: Errors = []
@@ -318,15 +316,6 @@ def _has_any(text: str, chars: str) -> bool:
     return any(char in text for char in chars)
 
 
-def _size(values: dict[str, str]) -> int:
-    """UTF-8 bytes of keys plus values: how the 10,000-byte limits are measured."""
-    return sum(len(_utf8(key)) + len(_utf8(value)) for key, value in values.items())
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass")  # lone surrogates must not crash the validator
-
-
 def _first_duplicate(groups: Iterable[tuple[str, tuple[Address, ...]]]) -> tuple[str, str] | None:
     """The first address repeated across the groups (ignoring case) and the group it repeats in."""
     seen: set[str] = set()
@@ -361,9 +350,9 @@ def _email(errs: Errors, raw: object, path: str, rules: _AddressRules) -> str | 
     email = _string(errs, raw, path)
     if email is None:
         return None
-    if len(email) > _MAX_EMAIL:
+    if len(email) > mail_rules.MAX_EMAIL:
         _add(errs, rules.too_long, path)
-    elif not _EMAIL.fullmatch(email):
+    elif not mail_rules.EMAIL.fullmatch(email):
         _add(errs, rules.invalid, path)
     else:
         return email
@@ -394,7 +383,7 @@ def _reply_to_list(errs: Errors, raw: object, path: str) -> tuple[Address, ...]:
     items = _array(errs, raw, path)
     if items is None:
         return ()
-    if len(items) > _LIMIT:
+    if len(items) > mail_rules.LIMIT:
         _add(errs, TOO_MANY_REPLY_TO, path)
         return ()
     parsed = [_address(errs, item, f"{path}.{i}", _REPLY_TO_RULES) for i, item in enumerate(items)]
@@ -416,12 +405,12 @@ def _personalizations(errs: Errors, body: dict[Any, Any], now: int) -> list[Pers
     items = _array(errs, raw, "personalizations")
     if items is None:
         return []
-    if len(items) > _LIMIT:
+    if len(items) > mail_rules.LIMIT:
         # Over the limit nothing else about them matters; don't walk a body that large.
         _add(errs, TOO_MANY_PERSONALIZATIONS.format(n=len(items)), "personalizations")
         return []
     parsed = [_personalization(errs, item, f"personalizations.{i}.", now) for i, item in enumerate(items)]
-    if sum(_raw_recipient_count(item) for item in items) > _LIMIT:
+    if sum(_raw_recipient_count(item) for item in items) > mail_rules.LIMIT:
         _add(errs, TOO_MANY_RECIPIENTS, "personalizations")
     return parsed
 
@@ -479,7 +468,7 @@ def _subject(errs: Errors, raw: object, path: str) -> str | None:
 
 def _send_at(errs: Errors, raw: object, path: str, now: int) -> int | None:
     send_at = _integer(errs, raw, path)
-    if send_at is not None and send_at > now + _SCHEDULE_WINDOW:
+    if send_at is not None and send_at > now + mail_rules.SCHEDULE_WINDOW:
         _add(errs, SEND_AT_TOO_FAR, path)
         return None
     return send_at
@@ -498,7 +487,7 @@ def _string_map(errs: Errors, raw: object, path: str, not_strings: str) -> dict[
 
 def _substitutions(errs: Errors, raw: object, path: str) -> dict[str, str]:
     values = _string_map(errs, raw, path, SUBSTITUTIONS_NOT_STRINGS)
-    if values is not None and _size(values) > _MAX_BYTES:
+    if values is not None and mail_rules.utf8_size(values) > mail_rules.MAX_BYTES:
         _add(errs, SUBSTITUTIONS_TOO_LARGE, path)
     return values or {}
 
@@ -510,11 +499,11 @@ def _custom_args(errs: Errors, raw: object, path: str) -> dict[str, str]:
 def _check_custom_args_size(
     errs: Errors, global_args: dict[str, str], personalizations: list[Personalization | None]
 ) -> None:
-    if _size(global_args) > _MAX_BYTES:
+    if mail_rules.utf8_size(global_args) > mail_rules.MAX_BYTES:
         _add(errs, CUSTOM_ARGS_TOO_LARGE, "custom_args")
         return
     for i, p in enumerate(personalizations):
-        if p is not None and p.custom_args and _size({**global_args, **p.custom_args}) > _MAX_BYTES:
+        if p is not None and p.custom_args and mail_rules.custom_args_too_large(global_args, p.custom_args):
             _add(errs, CUSTOM_ARGS_TOO_LARGE, f"personalizations.{i}.custom_args")
 
 
@@ -572,14 +561,10 @@ def _contents(errs: Errors, body: dict[Any, Any], has_template: bool) -> tuple[C
         return ()
     parsed = [_content(errs, item, f"content.{i}") for i, item in enumerate(items)]
     contents = tuple(c for c in parsed if c is not None)
-    ranks = [_content_rank(c.type) for c in contents]
+    ranks = [mail_rules.content_rank(c.type) for c in contents]
     if ranks != sorted(ranks):
         _add(errs, CONTENT_ORDER, "content")
     return contents
-
-
-def _content_rank(content_type: str) -> int:
-    return {"text/plain": 0, "text/html": 1}.get(content_type.lower(), 2)
 
 
 def _content(errs: Errors, raw: object, path: str) -> Content | None:
@@ -692,7 +677,7 @@ def _content_id(errs: Errors, raw: object, path: str) -> str | None:
 
 def _template_id(errs: Errors, raw: object, path: str) -> str | None:
     value = _string(errs, raw, path)
-    if value is not None and not _TEMPLATE_ID.fullmatch(value):
+    if value is not None and not mail_rules.TEMPLATE_ID.fullmatch(value):
         _add(errs, TEMPLATE_ID_INVALID.format(value=value), path)
         return None
     return value

@@ -53,18 +53,12 @@ _SORTED_ALPHABET = b"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstu
 _TO_SORTED = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", _SORTED_ALPHABET)
 
 
-_RANDOM: dict[int, random.Random] = {}
 DEFAULT_POLICY = SendPolicy()
 
-
-def _random() -> random.Random:
-    """A generator seeded from the OS once per process (ids must be unique, not secret; a syscall per id
-    measured as 5% of a request)."""
-    pid = os.getpid()
-    if pid not in _RANDOM:
-        _RANDOM.clear()
-        _RANDOM[pid] = random.Random(os.urandom(16))
-    return _RANDOM[pid]
+# Ids must be unique, not secret: one generator seeded from the OS (a syscall per id measured as 5% of a
+# request), seeded again in a forked child so that parent and child never share a sequence.
+_RANDOM = random.Random(os.urandom(16))
+os.register_at_fork(after_in_child=lambda: _RANDOM.seed(os.urandom(16)))
 
 
 def new_message_id() -> str:
@@ -74,7 +68,7 @@ def new_message_id() -> str:
     a few pages instead of one random page per index per message.
     """
     # The offset only makes ids start with a letter ('J') rather than '-' for the next century.
-    number = ((time.time_ns() // 1_000_000) + (20 << 42)) << 84 | _random().getrandbits(84)
+    number = ((time.time_ns() // 1_000_000) + (20 << 42)) << 84 | _RANDOM.getrandbits(84)
     # 132 bits in 18 bytes: the first two of the 24 digits are always zero and dropped.
     digits = binascii.b2a_base64(number.to_bytes(18, "big"), newline=False)[2:]
     return digits.translate(_TO_SORTED).decode("ascii")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -36,3 +37,15 @@ def test_later_ids_sort_after_earlier_ones_as_text() -> None:
     second = new_message_id()
     assert first < second
     assert first[0] == "J"
+
+
+def test_a_forked_child_does_not_repeat_its_parents_ids() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send the random part of its next id, then leave at once
+        os.write(write_end, new_message_id()[-14:].encode())
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as child:
+        assert child.read().decode() != new_message_id()[-14:]

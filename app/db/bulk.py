@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -46,7 +47,7 @@ def execute(conn: Connection, prepared: Prepared, values: list[tuple[Any, ...]])
     try:
         for start in range(0, len(values), per_statement):
             chunk = values[start : start + per_statement]
-            cursor.execute(_multi_row_sql(prepared.sql, width, len(chunk)), [v for row in chunk for v in row])
+            cursor.execute(_multi_row_sql(prepared.sql, width, len(chunk)), list(chain.from_iterable(chunk)))
     finally:
         cursor.close()
 
@@ -145,7 +146,27 @@ def _json_param(value: Any) -> Json | None:
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # SQLAlchemy's SQLite DATETIME storage format: naive text, microseconds always present (an aware
     # time's offset is dropped; everything stored is UTC).
-    return None if value is None else value.isoformat(" ", "microseconds")[:26]
+    if value is None:
+        return None
+    last = _last_formatted
+    return last.text if value is last.moment else _formatted(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Formatted:
+    moment: datetime | None
+    text: str
+
+
+# The rows of one send share one timestamp object: the last one formatted is kept (replaced whole, so
+# that the writer thread and the event loop never see a moment with another's text).
+_last_formatted = _Formatted(None, "")
+
+
+def _formatted(value: datetime) -> str:
+    global _last_formatted
+    _last_formatted = _Formatted(value, value.isoformat(" ", "microseconds")[:26])
+    return _last_formatted.text
 
 
 def _sqlite_bool(value: bool | None) -> int | None:

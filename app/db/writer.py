@@ -14,7 +14,7 @@ import contextlib
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,6 +74,7 @@ class GroupCommitWriter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._listeners: list[Callable[[], None]] = []
+        self._connection: Connection | None = None
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call `listener` (from the writer thread) after every successful commit."""
@@ -146,13 +147,14 @@ class GroupCommitWriter:
             batch = [p for p in taken if p is not None and not _abandoned(p)]
             if batch:
                 _deliver(batch, self._commit(batch))
+        self._close_connection()
 
     def _commit(self, batch: list[_Pending]) -> list[_Outcome]:
         """One transaction for the batch; if it fails, each job alone."""
         if len(batch) == 1:
             return [self._commit_alone(batch[0])]
         try:
-            with self._engine.begin() as conn:
+            with self._transaction() as conn:
                 outcomes = _run_batch(conn, batch)
         except Exception as error:
             # A job refused, or the COMMIT failed: the shared transaction is gone, so every job runs again
@@ -165,12 +167,26 @@ class GroupCommitWriter:
 
     def _commit_alone(self, pending: _Pending) -> _Outcome:
         try:
-            with self._engine.begin() as conn:
+            with self._transaction() as conn:
                 [outcome] = _run_batch(conn, [pending])
         except Exception as error:
             return _Outcome(error=error)
         self._notify()
         return outcome
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A transaction on the writer thread's own connection, kept across batches (checking one out
+        of the pool per batch cost more than the batch's INSERTs); a broken one is replaced."""
+        if self._connection is None or self._connection.invalidated or self._connection.closed:
+            self._connection = self._engine.connect()
+        with self._connection.begin():
+            yield self._connection
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _notify(self) -> None:
         for listener in self._listeners:

@@ -202,54 +202,27 @@ def test_the_benchmark_bodies_take_the_fast_path(variant: str) -> None:
     assert mail_fast_path.parse(body) is not None
 
 
+def _minimal(to: list[dict[str, Any]] | None = None, **changes: Any) -> dict[str, Any]:
+    """A valid common body to one recipient, with top-level keys changed."""
+    body = {
+        "personalizations": [{"to": to or [{"email": "a@example.com"}]}],
+        "from": {"email": "s@example.com"},
+        "subject": "x",
+        "content": [{"type": "text/plain", "value": "v"}],
+    }
+    return body | changes
+
+
 @pytest.mark.parametrize(
     "body",
     [
-        {
-            "personalizations": [{"to": [{"email": "a@example.com"}], "subject": None}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-        },
-        {
-            "personalizations": [{"to": [{"email": "a@example.com"}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": None,
-            "template_id": TEMPLATE,
-        },
-        {
-            "personalizations": [{"to": [{"email": "a@example.com"}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-            "template_id": None,
-        },
-        {
-            "personalizations": [{"to": [{"email": "a@example.com"}, {"email": "A@example.com"}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-        },
-        {
-            "personalizations": [{"to": [{"email": "a@example.com", "name": None}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-        },
-        {
-            "personalizations": [{"to": [{"email": "a" * 310 + "@example.com"}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-        },
-        {
-            "personalizations": [{"to": [{"email": "a@example.com"}]}],
-            "from": {"email": "s@example.com"},
-            "subject": "x",
-            "content": [{"type": "text/plain", "value": "v"}],
-            "categories": ["é"],
-        },
+        _minimal(personalizations=[{"to": [{"email": "a@example.com"}], "subject": None}]),
+        _minimal(content=None, template_id=TEMPLATE),
+        _minimal(template_id=None),
+        _minimal([{"email": "a@example.com"}, {"email": "A@example.com"}]),
+        _minimal([{"email": "a@example.com", "name": None}]),
+        _minimal([{"email": "a" * 310 + "@example.com"}]),
+        _minimal(categories=["é"]),
     ],
     ids=["null-subject", "null-content", "null-template", "duplicate", "null-name", "long-email", "non-ascii-category"],
 )

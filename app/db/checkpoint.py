@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Final
 
+from app.db.threads import OnDemandThread
+
 log = logging.getLogger("sgmirror.checkpoint")
 
 PAUSE_SECONDS: Final = 0.05
@@ -27,31 +29,20 @@ class Checkpointer:
         self._path = path
         self._wanted = threading.Event()
         self._stopping = False
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._thread = OnDemandThread(self._run, "sgmirror-checkpoint")
 
     def after_commit(self) -> None:
         """Note that the WAL has grown (from any thread; cheap enough for every commit)."""
-        if self._thread is None or not self._thread.is_alive():
-            self._start()
+        self._thread.ensure_started()
         self._wanted.set()
 
     def close(self) -> None:
         """Stop the thread after a last checkpoint."""
-        thread = self._thread
-        if thread is not None and thread.is_alive():
+        if self._thread.running:
             self._stopping = True
             self._wanted.set()
-            thread.join()
-        self._thread = None
-
-    def _start(self) -> None:
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
+            self._thread.join()
             self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="sgmirror-checkpoint", daemon=True)
-            self._thread.start()
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -62,6 +53,7 @@ class Checkpointer:
                 time.sleep(PAUSE_SECONDS)
                 self._wanted.clear()
                 checkpoint(connection)
+            checkpoint(connection)  # the last one: the loop may have ended with commits after its checkpoint
         finally:
             connection.close()
 

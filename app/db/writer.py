@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import queue
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 
 from app.db import bulk
+from app.db.threads import OnDemandThread
 from app.errors import SendGridError
 
 Job = Callable[[Connection], Any]
@@ -71,8 +71,7 @@ class GroupCommitWriter:
         self._engine = engine
         self._dialect = engine.dialect.name
         self._jobs: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._start_lock = threading.Lock()
+        self._thread = OnDemandThread(self._serve, "sgmirror-writer")
         self._listeners: list[Callable[[], None]] = []
         self._connection: Connection | None = None
 
@@ -103,11 +102,9 @@ class GroupCommitWriter:
 
     def close(self) -> None:
         """Let the writer finish what is queued, then stop it."""
-        thread = self._thread
-        if thread is not None and thread.is_alive():
+        if self._thread.running:
             self._jobs.put(_STOP)
-            thread.join()
-        self._thread = None
+            self._thread.join()
 
     def _pending(
         self,
@@ -121,17 +118,8 @@ class GroupCommitWriter:
         return _Pending(job, future, loop, prepared)
 
     def _put(self, pending: _Pending) -> None:
-        # Started on first use; a forked child sees its parent's writer thread as not alive.
-        if self._thread is None or not self._thread.is_alive():
-            self._start()
+        self._thread.ensure_started()
         self._jobs.put(pending)
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._thread = threading.Thread(target=self._serve, name="sgmirror-writer", daemon=True)
-            self._thread.start()
 
     def _serve(self) -> None:
         """Writer thread: take everything queued, commit it as one batch, hand out the outcomes; repeat."""

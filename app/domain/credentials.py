@@ -24,9 +24,17 @@ def _token(nbytes: int) -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(nbytes)).rstrip(b"=").decode()
 
 
+def _key_id() -> str:
+    # The official Email Activity schema requires api_key_id to begin with a letter or digit.
+    key_id = _token(16)
+    while not key_id[0].isalnum():
+        key_id = _token(16)
+    return key_id
+
+
 def generate_key() -> str:
     """A new key: 16 random bytes of id (22 chars) and 32 of secret (43 chars)."""
-    return f"SG.{_token(16)}.{_token(32)}"
+    return f"SG.{_key_id()}.{_token(32)}"
 
 
 def digest(raw_key: str) -> str:

@@ -16,6 +16,13 @@ def test_generated_keys_have_sendgrids_shape() -> None:
     assert parsed.digest == credentials.digest(key) != key
 
 
+def test_generated_key_ids_begin_with_a_letter_or_digit() -> None:
+    # One id in 32 would begin with "-" or "_" if drawn plainly; a thousand keys make that certain.
+    ids = [credentials.generate_key().split(".")[1] for _ in range(1000)]
+    assert all(re.match(r"[A-Za-z0-9]", key_id) for key_id in ids)
+    assert any("-" in key_id or "_" in key_id for key_id in ids)
+
+
 def test_malformed_keys_do_not_parse() -> None:
     for raw in ("", "SG.", "SG.a", "SG.a.", "sg.a.b", "SG.a.b.c", "SG.a b.c", "Bearer SG.a.b"):
         assert credentials.parse_key(raw) is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -143,7 +144,8 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @st.composite
 def near_common_bodies(draw: st.DrawFn) -> dict[str, Any]:
     """A valid common body with one to three places replaced, deleted, duplicated or given a new key."""
-    body = draw(valid_common_bodies())
+    # Copies, because strategies hand out the same dicts and lists each time and edits here must not leak.
+    body = copy.deepcopy(draw(valid_common_bodies()))
     for _ in range(draw(st.integers(1, 3))):
         path = draw(st.sampled_from(_paths(body)))
         parent = body
@@ -151,13 +153,14 @@ def near_common_bodies(draw: st.DrawFn) -> dict[str, Any]:
             parent = parent[key]
         action = draw(st.sampled_from(["replace", "delete", "duplicate", "add"]))
         if action == "replace":
-            parent[path[-1]] = draw(REPLACEMENTS)
+            parent[path[-1]] = copy.deepcopy(draw(REPLACEMENTS))
         elif action == "delete":
             del parent[path[-1]]
         elif action == "duplicate" and isinstance(parent, list):
-            parent.append(json.loads(json.dumps(parent[path[-1]])))
+            parent.append(copy.deepcopy(parent[path[-1]]))
         elif isinstance(parent[path[-1]], dict):
-            parent[path[-1]][draw(st.sampled_from(["name", "subject", "send_at", "headers", "x"]))] = draw(REPLACEMENTS)
+            key = draw(st.sampled_from(["name", "subject", "send_at", "headers", "x"]))
+            parent[path[-1]][key] = copy.deepcopy(draw(REPLACEMENTS))
     return body
 
 

@@ -71,10 +71,11 @@ class _Outcome:
 
 _STOP = None
 
+Deliver = Callable[[list[_Pending], list[_Outcome]], None]
+
 
 class GroupCommitWriter:
-    """The group commit of one database in one process, fed by every event loop (and by code outside any
-    loop)."""
+    """One writer thread per process, fed by every event loop (and by code outside any loop)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -88,7 +89,7 @@ class GroupCommitWriter:
         self._waiting: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
 
     def on_commit(self, listener: Callable[[], None]) -> None:
-        """Call `listener` (from the committing thread) after every successful commit."""
+        """Call `listener` (from the writer thread) after every successful commit."""
         self._listeners.append(listener)
 
     async def run(self, job: Job | BulkInsert) -> Any:
@@ -100,17 +101,18 @@ class GroupCommitWriter:
 
     def run_later(self, job: Job | BulkInsert) -> None:
         """Queue `job` without waiting for it (bookkeeping no reply depends on); outside a loop, run it now."""
-        loop = _running_loop()
-        if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             self._run_here(job)
-        else:
-            self._submit(self._pending(job, None, loop))
+            return
+        self._submit(self._pending(job, None, loop))
 
     def close(self) -> None:
         """Commit what is queued, then stop the writer thread (if any) and close the connection."""
         while self._waiting:  # a loop that stopped before its commit callback ran
             _, left = self._waiting.popitem()
-            self._commit_here(left)
+            self._commit_here(left, _deliver)
         if self._thread.running:
             self._jobs.put(_STOP)
             self._thread.join()
@@ -144,14 +146,14 @@ class GroupCommitWriter:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         self._commit_here(self._waiting.pop(loop, []))
 
-    def _commit_here(self, taken: list[_Pending]) -> None:
-        """Commit a batch on this thread (SQLite) and hand out its outcomes."""
+    def _commit_here(self, taken: list[_Pending], deliver: Deliver | None = None) -> None:
+        """Commit a batch on this thread (SQLite) and settle its jobs, by default right here."""
         batch = [p for p in taken if not _abandoned(p)]
         if not batch:
             return
         with self._commit_lock:
             outcomes = self._commit(batch)
-        _deliver(batch, outcomes)
+        (deliver or _settle_each)(batch, outcomes)
 
     def _run_here(self, job: Job | BulkInsert) -> None:
         """Outside any event loop: commit `job` now (through the thread on PostgreSQL) and wait for it."""
@@ -236,12 +238,10 @@ def _abandoned(pending: _Pending) -> bool:
 
 
 def _deliver(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
-    """Outcomes to their waiters: directly on this thread's own loop and for thread futures, in one callback
-    per other event loop."""
-    here = _running_loop()
+    """Outcomes to their waiters: one callback per event loop, thread futures directly."""
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Pending, _Outcome]]] = {}
     for pending, outcome in zip(batch, outcomes, strict=True):
-        if pending.loop is None or pending.loop is here:
+        if pending.loop is None:
             _settle(pending, outcome)
         else:
             by_loop.setdefault(pending.loop, []).append((pending, outcome))
@@ -250,11 +250,9 @@ def _deliver(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
             loop.call_soon_threadsafe(_settle_all, settled)
 
 
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+def _settle_each(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
+    for pending, outcome in zip(batch, outcomes, strict=True):
+        _settle(pending, outcome)
 
 
 def _settle_all(settled: list[tuple[_Pending, _Outcome]]) -> None:

@@ -1,17 +1,10 @@
 """Group commit: the writes that arrive while the previous COMMIT runs share the next transaction.
 
-The event loop turns each job's rows into parameter tuples and queues the job. Each job waits for the
-COMMIT that contains it: an acknowledgement always means "stored". Where the batch is committed depends on
-the database:
-
-- PostgreSQL: one writer thread takes everything queued, executes it as one transaction and commits, then
-  at once takes what queued meanwhile. The COMMIT waits on the server, with the GIL released, so the loop
-  keeps serving requests meanwhile and is handed the batch's outcomes in one callback.
-- SQLite: the loop that queued the jobs commits them itself, in a callback run once everything it had
-  ready has queued. SQLite's work is CPU in this process, and a second thread needs the GIL back after
-  every SQLite call while the loop holds it: the hand-offs cost more than they overlap (a send at 32
-  connections went from about 2,400 to 3,500 per second when the thread went away). One lock keeps
-  loops and threads from committing at the same time on the shared connection.
+The event loop turns each job's rows into parameter tuples and queues the job; one writer thread takes
+everything queued, executes it as one transaction and commits (SQLite and psycopg release the GIL
+there), then at once takes what queued meanwhile. The loop keeps serving requests throughout and is
+handed the batch's outcomes in one callback. Each job still waits for the COMMIT that contains it: an
+acknowledgement always means "stored".
 """
 
 from __future__ import annotations
@@ -20,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import queue
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -71,8 +63,6 @@ class _Outcome:
 
 _STOP = None
 
-Deliver = Callable[[list[_Pending], list[_Outcome]], None]
-
 
 class GroupCommitWriter:
     """One writer thread per process, fed by every event loop (and by code outside any loop)."""
@@ -84,9 +74,6 @@ class GroupCommitWriter:
         self._thread = OnDemandThread(self._serve, "sgmirror-writer")
         self._listeners: list[Callable[[], None]] = []
         self._connection: Connection | None = None
-        self._inline = self._dialect == "sqlite"
-        self._commit_lock = threading.Lock()
-        self._waiting: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call `listener` (from the writer thread) after every successful commit."""
@@ -96,28 +83,28 @@ class GroupCommitWriter:
         """Queue `job` for the next transaction and wait for its COMMIT."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._submit(self._pending(job, future, loop))
+        self._put(self._pending(job, future, loop))
         return await future
 
     def run_later(self, job: Job | BulkInsert) -> None:
         """Queue `job` without waiting for it (bookkeeping no reply depends on); outside a loop, run it now."""
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:
-            self._run_here(job)
+            done: Future[Any] = Future()
+            self._put(self._pending(job, done))
+            try:
+                done.result()
+            except Exception as error:
+                log.warning("background write failed: %s", error)
             return
-        self._submit(self._pending(job, None, loop))
+        self._put(self._pending(job, None))
 
     def close(self) -> None:
-        """Commit what is queued, then stop the writer thread (if any) and close the connection."""
-        while self._waiting:  # a loop that stopped before its commit callback ran
-            _, left = self._waiting.popitem()
-            self._commit_here(left, _deliver)
+        """Let the writer finish what is queued, then stop it."""
         if self._thread.running:
             self._jobs.put(_STOP)
             self._thread.join()
-        with self._commit_lock:
-            self._close_connection()
 
     def _pending(
         self,
@@ -129,44 +116,6 @@ class GroupCommitWriter:
         if isinstance(job, BulkInsert):
             prepared = [bulk.prepare(table, rows, self._dialect) for table, rows in job.rows.items() if rows]
         return _Pending(job, future, loop, prepared)
-
-    def _submit(self, pending: _Pending) -> None:
-        """Queue a job from an event loop: on SQLite for that loop's next commit, else for the thread."""
-        loop = pending.loop
-        if not self._inline or loop is None:
-            self._put(pending)
-            return
-        waiting = self._waiting.get(loop)
-        if waiting is None:
-            self._waiting[loop] = waiting = []
-            # Runs after every callback already ready on this loop, so their jobs share the commit.
-            loop.call_soon(self._flush, loop)
-        waiting.append(pending)
-
-    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._commit_here(self._waiting.pop(loop, []))
-
-    def _commit_here(self, taken: list[_Pending], deliver: Deliver | None = None) -> None:
-        """Commit a batch on this thread (SQLite) and settle its jobs, by default right here."""
-        batch = [p for p in taken if not _abandoned(p)]
-        if not batch:
-            return
-        with self._commit_lock:
-            outcomes = self._commit(batch)
-        (deliver or _settle_each)(batch, outcomes)
-
-    def _run_here(self, job: Job | BulkInsert) -> None:
-        """Outside any event loop: commit `job` now (through the thread on PostgreSQL) and wait for it."""
-        done: Future[Any] = Future()
-        pending = self._pending(job, done)
-        if self._inline:
-            self._commit_here([pending])
-        else:
-            self._put(pending)
-        try:
-            done.result()
-        except Exception as error:
-            log.warning("background write failed: %s", error)
 
     def _put(self, pending: _Pending) -> None:
         self._thread.ensure_started()
@@ -248,11 +197,6 @@ def _deliver(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
     for loop, settled in by_loop.items():
         with contextlib.suppress(RuntimeError):  # that loop has closed: nobody is waiting any more
             loop.call_soon_threadsafe(_settle_all, settled)
-
-
-def _settle_each(batch: list[_Pending], outcomes: list[_Outcome]) -> None:
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        _settle(pending, outcome)
 
 
 def _settle_all(settled: list[tuple[_Pending, _Outcome]]) -> None:

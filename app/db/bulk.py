@@ -3,7 +3,7 @@
 SQLAlchemy's executemany spends ~100 µs of Python per message on parameter processing; this writes the
 same values in the same storage formats SQLAlchemy reads back (SQLite: ISO datetimes and JSON text;
 PostgreSQL: native datetimes and json). Rows are turned into parameter tuples up front (`Prepared`) so
-the writer thread, which holds the GIL as little as possible, only binds and executes.
+the group commit only binds and executes.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def prepare(table: Table, rows: list[dict[str, Any]], dialect: str) -> Prepared:
 
 def execute(conn: Connection, prepared: Prepared, values: list[tuple[Any, ...]]) -> None:
     """INSERT the rows with multi-row VALUES statements: one execution per chunk rather than per row, so
-    the writer thread gives the GIL up and takes it back far less often."""
+    the commit makes far fewer calls into the driver (each gives up the GIL and takes it back)."""
     width = len(values[0])
     per_statement = max(1, _MAX_PARAMETERS // width)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -159,7 +159,7 @@ class _Formatted:
 
 
 # The rows of one send share one timestamp object: the last one formatted is kept (replaced whole, so
-# that the writer thread and the event loop never see a moment with another's text).
+# that threads preparing rows at once never see a moment with another's text).
 _last_formatted = _Formatted(None, "")
 
 

@@ -37,7 +37,7 @@ class _Change:
 
 
 def apply_due(conn: Connection) -> int:
-    """One pass on the writer thread: apply up to PASS_SIZE due events; returns how many."""
+    """One pass in the group commit: apply up to PASS_SIZE due events; returns how many."""
     now = clock.read_now(conn)
     query = (
         select(

@@ -31,7 +31,7 @@ from app.services.send_policy import SendPolicy
 
 @dataclass
 class _Rows:
-    """Everything one accepted send writes, prepared outside the writer thread."""
+    """Everything one accepted send writes, prepared before the group commit."""
 
     message: dict[str, Any]
     envelopes: list[dict[str, Any]] = field(default_factory=list)

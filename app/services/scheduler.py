@@ -65,7 +65,7 @@ class _Due:
 
 
 def deliver_due(conn: Connection) -> int:
-    """One pass on the writer thread: settle up to PASS_SIZE due deliveries; returns how many."""
+    """One pass in the group commit: settle up to PASS_SIZE due deliveries; returns how many."""
     now = clock.read_now(conn)
     due = _take_due(conn, now)
     if not due:

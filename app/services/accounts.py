@@ -58,6 +58,12 @@ def _new_user_id(session: Session) -> int:
             return candidate
 
 
+def serialize_account_writes(session: Session, account_id: str) -> None:
+    """Hold the account's row until commit, so that writes checked against the account's other rows (a
+    limit, a unique name) run one after the other (PostgreSQL; SQLite's write transactions already do)."""
+    session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
 def by_username(session: Session, username: str) -> Account | None:
     return session.scalar(select(Account).where(Account.username == username))
 

@@ -12,6 +12,7 @@ from app.db.base import utcnow
 from app.db.models import ApiKey
 from app.domain import credentials, scopes
 from app.errors import BadRequest, ErrorDetail, Forbidden, NotFound
+from app.services import accounts
 from app.services.principal import Principal
 
 MAX_KEYS_PER_ACCOUNT = 100
@@ -28,6 +29,7 @@ def create(session: Session, principal: Principal, *, name: Any, requested_scope
     """A new key for the principal's account; never with scopes the caller's key lacks."""
     clean_name = _valid_name(name)
     granted = _valid_scopes(principal, requested_scopes)
+    accounts.serialize_account_writes(session, principal.account_id)
     count = session.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.account_id == principal.account_id))
     if (count or 0) >= MAX_KEYS_PER_ACCOUNT:
         raise Forbidden(f"Cannot create more than {MAX_KEYS_PER_ACCOUNT} API keys")

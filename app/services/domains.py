@@ -23,7 +23,7 @@ from app.db.models.identity import AuthenticatedDomain
 from app.db.session import Database
 from app.domain import dns_records, row_ids
 from app.errors import BadRequest, ErrorDetail, NotFound
-from app.services import dns_lookup
+from app.services import accounts, dns_lookup
 from app.services.principal import Principal
 
 MODES = ("auto", "manual", "dns")
@@ -49,6 +49,7 @@ def create(session: Session, principal: Principal, body: Any) -> Owned:
     errors = _create_errors(fields)
     owner = _owner(session, principal, fields.get("username"), errors)
     domain, subdomain = str(fields.get("domain", "")).lower(), str(fields.get("subdomain") or _subdomain()).lower()
+    accounts.serialize_account_writes(session, owner.id)
     if not errors and _exists(session, owner.id, domain, subdomain):
         errors.append(ErrorDetail("a domain authentication for this domain and subdomain already exists", "domain"))
     if errors:

@@ -15,6 +15,7 @@ from app.db.base import utcnow
 from app.db.models import MailBatch
 from app.db.models.scheduling import ScheduledSend
 from app.errors import BadRequest, NotFound
+from app.services import accounts
 from app.services.principal import Principal
 
 STATUSES = ("pause", "cancel")
@@ -39,6 +40,7 @@ def create(session: Session, principal: Principal, body: Any) -> ScheduledSend:
         raise BadRequest(
             "this batch is already paused or cancelled: change it with PATCH or remove it with DELETE", field="batch_id"
         )
+    accounts.serialize_account_writes(session, principal.account_id)
     count = session.scalar(select(func.count()).where(ScheduledSend.account_id == principal.account_id)) or 0
     if count >= MAX_BATCHES:
         raise BadRequest(f"no more than {MAX_BATCHES} batches can be paused or cancelled at one time", field="batch_id")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import AsmGroup, Suppression
@@ -13,7 +14,7 @@ from app.domain import suppression_requests as requests
 from app.domain.suppression_requests import GroupFields, NewGroup
 from app.domain.suppressions import address_key
 from app.errors import BadRequest, NotFound
-from app.services import suppression_lists, suppressions
+from app.services import accounts, suppression_lists, suppressions
 from app.services.principal import Principal
 
 DUPLICATE_NAME = "Another suppression group with this name already exists"
@@ -35,6 +36,7 @@ class GroupSuppression:
 
 def create(session: Session, principal: Principal, fields: NewGroup, *, now: datetime) -> AsmGroup:
     """A new group; names are unique per account and an account has at most MAX_GROUPS."""
+    accounts.serialize_account_writes(session, principal.account_id)
     count = session.scalar(select(func.count()).where(AsmGroup.account_id == principal.account_id)) or 0
     if count >= requests.MAX_GROUPS:
         raise BadRequest(TOO_MANY_GROUPS)
@@ -48,8 +50,7 @@ def create(session: Session, principal: Principal, fields: NewGroup, *, now: dat
         is_default=fields.is_default,
         created_at=now,
     )
-    session.add(group)
-    session.flush()
+    _save_name(session, group, fields.name)
     return group
 
 
@@ -73,7 +74,7 @@ def update_group(session: Session, principal: Principal, raw_id: str, fields: Gr
     group = _group(session, principal, raw_id)
     if fields.name is not None and fields.name != group.name:
         _require_unique_name(session, principal, fields.name, group.id)
-        group.name = fields.name
+        _save_name(session, group, fields.name)
     if fields.description is not None:
         group.description = fields.description
     if fields.is_default is not None:
@@ -178,6 +179,17 @@ def _require_unique_name(session: Session, principal: Principal, name: str, own_
     found = session.scalar(query)
     if found is not None and found != own_id:
         raise BadRequest(DUPLICATE_NAME, field="name")
+
+
+def _save_name(session: Session, group: AsmGroup, name: str) -> None:
+    """Write the group's name; two requests at once can both pass the name check, and then the unique
+    constraint refuses the later one (PostgreSQL; SQLite runs write transactions one at a time)."""
+    try:
+        with session.begin_nested():
+            group.name = name
+            session.add(group)
+    except IntegrityError:
+        raise BadRequest(DUPLICATE_NAME, field="name") from None
 
 
 def _clear_default(session: Session, principal: Principal) -> None:

@@ -22,7 +22,7 @@ from app.db.session import Database
 from app.domain import credentials, row_ids
 from app.domain import verified_senders as rules
 from app.errors import BadRequest, ErrorDetail, NotFound
-from app.services import system_mail
+from app.services import accounts, system_mail
 from app.services.principal import Principal
 
 TOKEN_TTL = timedelta(hours=48)
@@ -57,6 +57,7 @@ def list_senders(
 def create(session: Session, principal: Principal, body: Any, *, now: datetime) -> Issued:
     """A new, unverified sender and the token of its verification email."""
     fields, errors = rules.validate(body, partial=False)
+    accounts.serialize_account_writes(session, principal.account_id)
     if not errors and _taken(session, principal.account_id, fields["from_email"]):
         errors.append(_exists())
     if errors:
@@ -75,6 +76,7 @@ def update(session: Session, principal: Principal, sender_id: str, body: Any, *,
     fields, errors = rules.validate(body, partial=True)
     new_email = fields.get("from_email")
     changes_email = new_email is not None and new_email.lower() != sender.email_key
+    accounts.serialize_account_writes(session, principal.account_id)
     if not errors and changes_email and new_email and _taken(session, principal.account_id, new_email):
         errors.append(_exists())
     if errors:

@@ -18,7 +18,7 @@ from app.db.base import as_utc
 from app.db.models import Event, EventWebhook
 from app.domain.event_payload import EVENT_SETTINGS
 from app.errors import BadRequest, ErrorDetail, NotFound
-from app.services import clock, webhooks_signing
+from app.services import accounts, clock, webhooks_signing
 from app.services.principal import Principal
 
 MAX_WEBHOOKS = 5
@@ -101,6 +101,7 @@ def create(session: Session, principal: Principal, body: Any) -> EventWebhook:
     fields = _fields(body)
     if "url" not in fields:
         raise BadRequest("missing required argument", field="url")
+    accounts.serialize_account_writes(session, principal.account_id)
     count = session.scalar(select(func.count()).where(EventWebhook.account_id == principal.account_id)) or 0
     if count >= MAX_WEBHOOKS:
         raise BadRequest(MAX_REACHED)

@@ -7,14 +7,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.db.models import AsmGroup
 from app.db.session import Database
-from app.services import suppressions
+from app.domain.suppression_requests import GroupFields, NewGroup
+from app.errors import BadRequest
+from app.services import auth, suppression_groups, suppressions
 from app.services.suppressions import NO_BYPASS
 from tests.api.mail_support import body
 from tests.conftest import Keys, bearer
 from tests.support.accounts import create_customer, customer_key, on_behalf
+from tests.support.races import second_while_first_open
 from tests.support.suppressions import account_of, error
 
 pytestmark = pytest.mark.anyio
@@ -295,3 +300,38 @@ async def test_accounts_never_see_or_change_each_other(client: httpx.AsyncClient
     assert (await client.get(f"{path}/suppressions", headers=bearer(other))).json() == ["a@example.com"]
     seen = await client.get(GROUPS, headers=on_behalf(keys.partner, customer))
     assert [g["name"] for g in seen.json()] == ["Theirs"]
+
+
+def test_two_creates_of_one_name_at_once_give_one_group_and_the_duplicate_error(db: Database, keys: Keys) -> None:
+    principal = auth.authenticate(db, f"Bearer {keys.default}")
+    fields = NewGroup(name="At once", description="Raced")
+    now = datetime.now(UTC)
+
+    def create(session: Session) -> AsmGroup:
+        return suppression_groups.create(session, principal, fields, now=now)
+
+    raised = second_while_first_open(db, create, create)
+
+    assert isinstance(raised, BadRequest)
+    [detail] = raised.details
+    assert (detail.message, detail.field) == ("Another suppression group with this name already exists", "name")
+    with db.read_session() as session:
+        assert session.scalars(select(AsmGroup.name).where(AsmGroup.name == "At once")).all() == ["At once"]
+
+
+def test_a_rename_racing_a_create_of_that_name_gets_the_duplicate_error(db: Database, keys: Keys) -> None:
+    principal = auth.authenticate(db, f"Bearer {keys.default}")
+    now = datetime.now(UTC)
+    with db.session() as session:
+        group_id = suppression_groups.create(session, principal, NewGroup("Old", "Renamed"), now=now).id
+
+    def create(session: Session) -> AsmGroup:
+        return suppression_groups.create(session, principal, NewGroup("Taken", "Raced"), now=now)
+
+    def rename(session: Session) -> Any:
+        return suppression_groups.update_group(session, principal, str(group_id), GroupFields(name="Taken"))
+
+    raised = second_while_first_open(db, create, rename)
+
+    assert isinstance(raised, BadRequest)
+    assert raised.details[0].message == "Another suppression group with this name already exists"

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.models import AsmGroup, Suppression
@@ -50,7 +49,8 @@ def create(session: Session, principal: Principal, fields: NewGroup, *, now: dat
         is_default=fields.is_default,
         created_at=now,
     )
-    _save_name(session, group, fields.name)
+    session.add(group)
+    session.flush()
     return group
 
 
@@ -73,8 +73,9 @@ def update_group(session: Session, principal: Principal, raw_id: str, fields: Gr
     """Change the fields the body gives; making a group the default unsets the previous one."""
     group = _group(session, principal, raw_id)
     if fields.name is not None and fields.name != group.name:
+        accounts.serialize_account_writes(session, principal.account_id)
         _require_unique_name(session, principal, fields.name, group.id)
-        _save_name(session, group, fields.name)
+        group.name = fields.name
     if fields.description is not None:
         group.description = fields.description
     if fields.is_default is not None:
@@ -179,17 +180,6 @@ def _require_unique_name(session: Session, principal: Principal, name: str, own_
     found = session.scalar(query)
     if found is not None and found != own_id:
         raise BadRequest(DUPLICATE_NAME, field="name")
-
-
-def _save_name(session: Session, group: AsmGroup, name: str) -> None:
-    """Write the group's name; two requests at once can both pass the name check, and then the unique
-    constraint refuses the later one (PostgreSQL; SQLite runs write transactions one at a time)."""
-    try:
-        with session.begin_nested():
-            group.name = name
-            session.add(group)
-    except IntegrityError:
-        raise BadRequest(DUPLICATE_NAME, field="name") from None
 
 
 def _clear_default(session: Session, principal: Principal) -> None:

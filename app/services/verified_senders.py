@@ -76,7 +76,8 @@ def update(session: Session, principal: Principal, sender_id: str, body: Any, *,
     fields, errors = rules.validate(body, partial=True)
     new_email = fields.get("from_email")
     changes_email = new_email is not None and new_email.lower() != sender.email_key
-    accounts.serialize_account_writes(session, principal.account_id)
+    if changes_email:
+        accounts.serialize_account_writes(session, principal.account_id)
     if not errors and changes_email and new_email and _taken(session, principal.account_id, new_email):
         errors.append(_exists())
     if errors:

@@ -185,7 +185,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|table|ul|ol|blockquote|section|article|header|footer)\s*>", re.I)
 _LINK = re.compile(r"""<a\b[^>]*?href\s*=\s*["']([^"']*)["'][^>]*>(.*?)</a\s*>""", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<(?!%(?:body|subject)%>)[^>]+>")  # legacy templates' `<%body%>` is no HTML tag
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 
@@ -194,7 +194,8 @@ def plain_from_html(document: str) -> str:
     """The text part SendGrid generates from a version's HTML when `generate_plain_content` is on.
 
     Tags go, block ends and `<br>` become line breaks, links keep their URL in parentheses, entities are
-    decoded; Handlebars expressions survive untouched so the text renders with the same data.
+    decoded; Handlebars expressions and legacy `<%body%>` / `<%subject%>` tags survive untouched, so the text
+    renders with the same data and takes the same body.
     """
     text = _COMMENT.sub("", _DROP.sub("", document))
     text = _LINK.sub(lambda m: _link_text(m.group(2), m.group(1)), text)

@@ -330,3 +330,67 @@ def test_a_bad_x_smtpapi_header_refuses_the_message(mirror: Mirror, keys: Keys) 
         b"5.6.0 The X-SMTPAPI header must be a JSON object.",
     )
     assert mirror.total() == 0
+
+
+def _legacy_template(mirror: Mirror, key: str, **version: object) -> str:
+    made = httpx.post(f"{mirror.base_url}/v3/templates", headers=bearer(key), json={"name": "Legacy"}, timeout=30)
+    template_id: str = made.json()["id"]
+    body = {"name": "v1", **version}
+    created = httpx.post(f"{mirror.base_url}/v3/templates/{template_id}/versions", headers=bearer(key), json=body)
+    assert created.status_code == 201, created.text
+    return template_id
+
+
+def _with_template(template_id: str, **smtpapi: object) -> str:
+    return json.dumps({**smtpapi, "filters": {"templates": {"settings": {"enable": 1, "template_id": template_id}}}})
+
+
+def test_x_smtpapi_templates_put_the_subject_and_body_into_a_legacy_template(mirror: Mirror, keys: Keys) -> None:
+    template_id = _legacy_template(
+        mirror, keys.default, subject="[Shop] <%subject%>",
+        html_content="<h1>Shop</h1><%body%><p>for -name-</p>", plain_content="SHOP\n<%body%>\nfor -name-",
+        generate_plain_content=False,
+    )  # fmt: skip
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "shop@example.com", "list@example.com", "Order 7"
+    msg["X-SMTPAPI"] = _with_template(template_id, to=["ben@example.com"], sub={"-name-": ["Ben"]})
+    msg.set_content("Your order")
+    msg.add_alternative("<p>Your order</p>", subtype="html")
+    message_id = _send_raw(mirror, keys.default, msg.as_bytes(), rcpt=["list@example.com"])
+
+    ben = email.message_from_bytes(mirror.raw(message_id, 0), policy=email.policy.default)
+    assert (ben["To"], ben["Subject"]) == ("ben@example.com", "[Shop] Order 7")
+    plain, html = ben.get_body(("plain",)), ben.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().replace("\r\n", "\n").strip() == "SHOP\nYour order\n\nfor Ben"
+    assert html.get_content().replace("\r\n", "\n").strip() == "<h1>Shop</h1><p>Your order</p>\n<p>for Ben</p>"
+    envelope = email.message_from_bytes(mirror.raw(message_id, 1), policy=email.policy.default)
+    assert envelope["Subject"] == "[Shop] Order 7"
+    assert mirror.stored(message_id)["subject"] == "[Shop] Order 7"
+
+
+def test_x_smtpapi_templates_with_an_unknown_legacy_id_drop_the_message(mirror: Mirror, keys: Keys) -> None:
+    raw = (
+        f"From: shop@example.com\r\nTo: ann@example.com\r\nSubject: Hi\r\n"
+        f"X-SMTPAPI: {_with_template('5997fcf6-2b9f-484d-acd5-7e9a99f0dc1f')}\r\n\r\nx\r\n"
+    ).encode()
+    stored = mirror.stored(_send_raw(mirror, keys.default, raw, rcpt=["ann@example.com"]))
+    [ann] = stored["recipients"]
+    assert ann["status"] == "not_delivered"
+    assert [(e["event"], e["reason"]) for e in ann["events"]] == [
+        ("processed", None),
+        ("dropped", "Invalid SMTPAPI header"),
+    ]
+
+
+def test_x_smtpapi_leaves_dynamic_templates_alone_as_sendgrid_smtp_does_not_support_them(
+    mirror: Mirror, keys: Keys
+) -> None:
+    raw = (
+        f"From: shop@example.com\r\nTo: ann@example.com\r\nSubject: Hi\r\n"
+        f"X-SMTPAPI: {_with_template('d-' + '0' * 32)}\r\n\r\nx\r\n"
+    ).encode()
+    message_id = _send_raw(mirror, keys.default, raw, rcpt=["ann@example.com"])
+    assert mirror.raw(message_id) == raw
+    assert [r["status"] for r in mirror.stored(message_id)["recipients"]] == ["delivered"]

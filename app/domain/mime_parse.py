@@ -84,14 +84,11 @@ def parse_received(raw: bytes, *, mail_from: str, rcpt_tos: Sequence[str], now: 
         tracking_settings=api.tracking_settings,
         sandbox=api.mail_settings.get("sandbox_mode", {}).get("enable") is True,
     )
-    if _applies_template(api.template_id):  # the template renders every copy anew, as for an HTTP send
+    # X-SMTPAPI applies legacy templates only (SendGrid: SMTP does not support dynamic ones); one renders
+    # every copy anew, as for an HTTP send.
+    if message.template_id is not None and not message.is_dynamic_template:
         return Received(message=message, mime=())
     return Received(message=message, mime=(None,) * len(copies) + ((raw,) if base is not None else ()))
-
-
-def _applies_template(template_id: str | None) -> bool:
-    """X-SMTPAPI applies legacy templates only: SendGrid's docs say SMTP does not support dynamic (`d-`) ones."""
-    return template_id is not None and not template_id.lower().startswith("d-")
 
 
 def personalize(raw: bytes, position: int) -> bytes:

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.models import AsmGroup
@@ -300,23 +299,6 @@ async def test_accounts_never_see_or_change_each_other(client: httpx.AsyncClient
     assert (await client.get(f"{path}/suppressions", headers=bearer(other))).json() == ["a@example.com"]
     seen = await client.get(GROUPS, headers=on_behalf(keys.partner, customer))
     assert [g["name"] for g in seen.json()] == ["Theirs"]
-
-
-def test_two_creates_of_one_name_at_once_give_one_group_and_the_duplicate_error(db: Database, keys: Keys) -> None:
-    principal = auth.authenticate(db, f"Bearer {keys.default}")
-    fields = NewGroup(name="At once", description="Raced")
-    now = datetime.now(UTC)
-
-    def create(session: Session) -> AsmGroup:
-        return suppression_groups.create(session, principal, fields, now=now)
-
-    raised = second_while_first_open(db, create, create)
-
-    assert isinstance(raised, BadRequest)
-    [detail] = raised.details
-    assert (detail.message, detail.field) == ("Another suppression group with this name already exists", "name")
-    with db.read_session() as session:
-        assert session.scalars(select(AsmGroup.name).where(AsmGroup.name == "At once")).all() == ["At once"]
 
 
 def test_a_rename_racing_a_create_of_that_name_gets_the_duplicate_error(db: Database, keys: Keys) -> None:

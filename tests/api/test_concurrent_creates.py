@@ -11,12 +11,23 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.models import ApiKey
+from app.db.models import ApiKey, AsmGroup
 from app.db.models.identity import AuthenticatedDomain, VerifiedSender
 from app.db.models.scheduling import ScheduledSend
+from app.db.models.webhooks import EventWebhook
 from app.db.session import Database
+from app.domain.suppression_requests import NewGroup
 from app.errors import SendGridError
-from app.services import api_keys, auth, batches, domains, scheduled_sends, verified_senders
+from app.services import (
+    api_keys,
+    auth,
+    batches,
+    domains,
+    scheduled_sends,
+    suppression_groups,
+    verified_senders,
+    webhooks,
+)
 from app.services.principal import Principal
 from tests.api.test_verified_senders import SENDER
 from tests.conftest import Keys
@@ -53,26 +64,49 @@ def _domain(session: Session, principal: Principal, _n: int) -> Any:
     return domains.create(session, principal, {"domain": "raced.example", "subdomain": "em"})
 
 
+def _webhook(session: Session, principal: Principal, n: int) -> Any:
+    return webhooks.create(session, principal, {"url": f"https://{n}.example/"})
+
+
+def _fill_webhooks(session: Session, principal: Principal) -> None:
+    for n in range(webhooks.MAX_WEBHOOKS - 1):
+        _webhook(session, principal, 100 + n)
+
+
+def _group(session: Session, principal: Principal, _n: int) -> Any:
+    return suppression_groups.create(session, principal, NewGroup("At once", "Raced"), now=datetime.now(UTC))
+
+
 def _nothing(_session: Session, _principal: Principal) -> None:
     return None
 
 
 CASES = {
-    "api key past the limit": (_fill_api_keys, _api_key, ApiKey, "Cannot create more than 100 API keys"),
+    "api key past the limit": (_fill_api_keys, _api_key, ApiKey, ("Cannot create more than 100 API keys", None)),
     "scheduled send past the limit": (
         _fill_scheduled_sends, _scheduled_send, ScheduledSend,
-        "no more than 10 batches can be paused or cancelled at one time",
+        ("no more than 10 batches can be paused or cancelled at one time", "batch_id"),
     ),
-    "sender with a taken address": (_nothing, _sender, VerifiedSender, "a sender with this from_email already exists"),
+    "webhook past the limit": (
+        _fill_webhooks, _webhook, EventWebhook,
+        ("You have reached the maximum number of webhooks per your current billing plan.", None),
+    ),
+    "group with a taken name": (
+        _nothing, _group, AsmGroup, ("Another suppression group with this name already exists", "name"),
+    ),
+    "sender with a taken address": (
+        _nothing, _sender, VerifiedSender, ("a sender with this from_email already exists", "from_email"),
+    ),
     "domain already authenticated": (
-        _nothing, _domain, AuthenticatedDomain, "a domain authentication for this domain and subdomain already exists",
+        _nothing, _domain, AuthenticatedDomain,
+        ("a domain authentication for this domain and subdomain already exists", "domain"),
     ),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_the_second_of_two_creates_at_once_is_refused_as_if_it_came_after(db: Database, keys: Keys, case: str) -> None:
-    fill, create, table, message = CASES[case]
+    fill, create, table, expected = CASES[case]
     principal = auth.authenticate(db, f"Bearer {keys.default}")
     with db.session() as session:
         fill(session, principal)
@@ -83,6 +117,6 @@ def test_the_second_of_two_creates_at_once_is_refused_as_if_it_came_after(db: Da
     )
 
     assert isinstance(raised, SendGridError), raised
-    assert raised.details[0].message == message
+    assert (raised.details[0].message, raised.details[0].field) == expected
     with db.read_session() as session:
         assert session.scalar(select(func.count()).where(table.account_id == principal.account_id)) == before + 1

@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_der_public_key
-from sqlalchemy.orm import Session
 
-from app.db.session import Database
-from app.errors import BadRequest
-from app.services import auth, webhooks
 from tests.api.webhook_support import ALL_EVENTS, SETTINGS
 from tests.conftest import Keys, bearer
-from tests.support.races import second_while_first_open
 
 pytestmark = pytest.mark.anyio
 
@@ -197,20 +190,3 @@ async def test_each_operation_needs_its_scope(client: httpx.AsyncClient, keys: K
         assert response.json() == {"errors": [{"field": None, "message": "access forbidden"}]}
     unauthenticated = await client.get(SETTINGS)
     assert unauthenticated.status_code == 401
-
-
-def test_two_creates_at_once_never_take_an_account_past_five_webhooks(db: Database, keys: Keys) -> None:
-    principal = auth.authenticate(db, f"Bearer {keys.default}")
-    for letter in "abcd":
-        with db.session() as session:
-            webhooks.create(session, principal, {"url": f"https://{letter}.example/"})
-
-    def create(url: str) -> Callable[[Session], Any]:
-        return lambda session: webhooks.create(session, principal, {"url": url})
-
-    raised = second_while_first_open(db, create("https://e.example/"), create("https://f.example/"))
-
-    assert isinstance(raised, BadRequest)
-    assert raised.details[0].message == "You have reached the maximum number of webhooks per your current billing plan."
-    with db.read_session() as session:
-        assert len(webhooks.list_all(session, principal)) == 5

@@ -14,14 +14,16 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session
 
-from app import http_protocol
-from app.config import Settings, describe_settings, get_settings
-from app.db import migrate
-from app.db.models import Account
-from app.db.session import Database
-from app.domain import scopes
-from app.errors import SendGridError
-from app.services import accounts, api_keys, bootstrap, maintenance
+from app.accounts import bootstrap
+from app.accounts import service as accounts
+from app.accounts.models import Account
+from app.api_keys import scopes
+from app.api_keys import service as api_keys
+from app.kernel.config import Settings, describe_settings, get_settings
+from app.kernel.db import maintenance, migrate
+from app.kernel.db.session import Database
+from app.kernel.errors import SendGridError
+from app.server import http_protocol
 
 SQLITE_WORKERS_REFUSED = (
     "sgmirror: --workers above 1 needs PostgreSQL (SGMIRROR_DATABASE_URL=postgresql://...): processes "
@@ -91,7 +93,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings) -> int:
     """N uvicorn workers; the parent binds HTTP and the relay's two ports once and every worker serves them."""
-    from app import workers as processes
+    from app.server import workers as processes
 
     config = processes.ServeConfig(**options, workers=workers)
     if settings.smtp_enabled:
@@ -123,7 +125,7 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _relay_until_stopped(settings: Settings, db: Database) -> None:
-    from app.services import scheduler
+    from app.scheduling import scheduler
     from app.smtp import server
 
     relay = await server.start(settings, db)

@@ -12,17 +12,21 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app import log_redaction
-from app.api import errors
-from app.api.faults import FaultInjection
-from app.api.mail_lane import MirrorApp, answer_mail_send
-from app.api.middleware import CollapseLeadingSlashes
-from app.api.rate_limit import RateLimitHeaders
-from app.api.router import ROUTERS
-from app.config import Settings, get_settings
-from app.db.session import Database
-from app.services import delivery_config, faults, scheduler, send_policy, webhooks_dispatch
+from app.delivery import rules_source as delivery_config
+from app.faults import service as faults
+from app.faults.middleware import FaultInjection
+from app.kernel import http_errors as errors
+from app.kernel.config import Settings, get_settings
+from app.kernel.db.session import Database
+from app.mail import policy as send_policy
+from app.mail.lane import MirrorApp, answer_mail_send
+from app.quotas.edge import RateLimitHeaders
+from app.router import ROUTERS
+from app.scheduling import scheduler
+from app.server import log_redaction
+from app.server.middleware import CollapseLeadingSlashes
 from app.smtp import server as smtp_server
+from app.webhooks import dispatch as webhooks_dispatch
 
 DESCRIPTION = (
     "A local, faithful, stateful mirror of the Twilio SendGrid v3 API. Paths under /v3 answer as SendGrid "

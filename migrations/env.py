@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from app.config import get_settings
-from app.db import models  # noqa: F401  (registers the tables)
-from app.db.base import Base
-from app.db.session import make_engine
+from app import models  # noqa: F401  (registers the tables)
+from app.kernel.config import get_settings
+from app.kernel.db.base import Base
+from app.kernel.db.session import make_engine
 
 target_metadata = Base.metadata
 

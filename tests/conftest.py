@@ -20,11 +20,11 @@ import httpx  # noqa: E402
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from app.config import Settings  # noqa: E402
-from app.db import migrate  # noqa: E402
-from app.db.session import Database  # noqa: E402
+from app.accounts import bootstrap  # noqa: E402
+from app.kernel.config import Settings  # noqa: E402
+from app.kernel.db import maintenance, migrate  # noqa: E402
+from app.kernel.db.session import Database  # noqa: E402
 from app.main import create_app  # noqa: E402
-from app.services import bootstrap, maintenance  # noqa: E402
 from tests.conformance import recorder  # noqa: E402
 from tests.support import postgres  # noqa: E402
 

@@ -1,1 +1,1 @@
-"""The SMTP relay: aiosmtpd protocol work kept apart from ingest (which is app.services.mail.accept)."""
+"""The SMTP relay: aiosmtpd protocol work kept apart from ingest (which is app.mail.service.accept)."""

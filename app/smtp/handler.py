@@ -1,6 +1,6 @@
 """aiosmtpd hooks: AUTH as `apikey` with an API key, the envelope, then DATA into the one ingest path.
 
-Protocol work only: app.domain.mime_parse reads the message, app.services.mail.accept stores it (the same
+Protocol work only: app.smtp.mime_parse reads the message, app.mail.service.accept stores it (the same
 call as POST /v3/mail/send) and app.smtp.replies words every refusal.
 """
 
@@ -14,14 +14,17 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
-from app.config import Settings
-from app.db.session import Database
-from app.domain import faults as fault_rules
-from app.domain import mime_parse
-from app.errors import InternalError, SendGridError
-from app.services import auth, faults, mail, send_policy, sending
-from app.services.principal import Principal
-from app.smtp import replies
+from app.api_keys import auth
+from app.faults import rules as fault_rules
+from app.faults import service as faults
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
+from app.kernel.errors import InternalError, SendGridError
+from app.kernel.principal import Principal
+from app.mail import gate as sending
+from app.mail import policy as send_policy
+from app.mail import service as mail
+from app.smtp import mime_parse, replies
 
 USERNAME: Final = b"apikey"
 # Parsing a large message takes tens of milliseconds: past this size it runs off the event loop, and only

@@ -1,4 +1,4 @@
-"""The one place that renders errors as SMTP replies: each domain error's code and text (HTTP: app.api.errors).
+"""The one place that renders errors as SMTP replies: each domain error's code and text (HTTP: app.kernel.http_errors).
 
 Refusals are permanent (5xx), so clients report them instead of retrying; what passes with time (spent
 credits, rate limits, the mirror's own failures) is transient (4xx), as SendGrid answers spent credits with
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from app.errors import (
+from app.kernel.errors import (
     BadRequest,
     CapabilityDenied,
     CreditsExceeded,

@@ -20,8 +20,8 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.smtp import tls
 from app.smtp.handler import RelayHandler
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from app.config import Settings
+from app.kernel.config import Settings
 
 SELF_SIGNED_NAME: Final = "smtp-tls.pem"
 COMMON_NAME: Final = "sendgrid-mirror"

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.main import create_app
 from tests.conftest import IN_CI
 from tests.support.server import serve

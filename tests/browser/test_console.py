@@ -21,7 +21,7 @@ from sendgrid.helpers.mail import (
     Mail,
 )
 
-from app.db.session import Database
+from app.kernel.db.session import Database
 from tests.browser.conftest import PHONE
 from tests.support.console import PASSWORD, give_password
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import time
 
-from app.db.session import Database
-from tests.api.mail_support import body
+from app.kernel.db.session import Database
 from tests.conformance.scenario_accounts import Driver
 from tests.support import suppressions
+from tests.support.mail import body
 
 VERIFY_LINK = re.compile(r"/_mirror/senders/verify/([A-Za-z0-9_-]{43})")
 SENDER = {"nickname": "Orders", "from_email": "orders@shop.example", "reply_to": "help@shop.example",

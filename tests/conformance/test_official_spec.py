@@ -15,10 +15,12 @@ import httpx
 import pytest
 import yaml
 
-from app.config import Settings
-from app.db.session import Database
+from app.accounts import bootstrap
+from app.api_keys import auth
+from app.kernel.config import Settings
+from app.kernel.db import maintenance
+from app.kernel.db.session import Database
 from app.main import create_app
-from app.services import auth, bootstrap, maintenance
 from tests.conformance import official, overrides, recorder, scenario_accounts, scenario_mail
 from tests.conformance.recorder import Exchange
 from tests.conftest import DEFAULT_KEY, PARTNER_KEY, Keys

@@ -25,13 +25,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.config import Settings
-from app.db import migrate
-from app.db.session import Database
-from app.domain.account_state import AccountState
-from app.errors import SendGridError
+from app.accounts import bootstrap
+from app.accounts.state import AccountState
+from app.api_keys import auth
+from app.inspection import service as inspection
+from app.kernel.config import Settings
+from app.kernel.db import maintenance, migrate
+from app.kernel.db.session import Database
+from app.kernel.errors import SendGridError
 from app.main import create_app
-from app.services import auth, bootstrap, inspection, maintenance
 from tests.conftest import DEFAULT_KEY, PARTNER_KEY, new_database_url
 from tests.support.postgres import free_port
 from tests.support.server import serve

@@ -16,11 +16,12 @@ from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
-from app.db.session import Database
-from app.domain import account_state
-from app.domain.account_state import Capability
-from app.errors import CapabilityDenied
-from app.services import auth, sending
+from app.accounts import state as account_state
+from app.accounts.state import Capability
+from app.api_keys import auth
+from app.kernel.db.session import Database
+from app.kernel.errors import CapabilityDenied
+from app.mail import gate as sending
 from tests.conftest import Keys
 
 pytestmark = pytest.mark.contract

@@ -24,8 +24,8 @@ import pytest
 from sqlalchemy import Connection, create_engine, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.db.base import Base
-from app.db.models import Envelope, Event, Message, Recipient
+from app.kernel.db.base import Base
+from app.mail.models import Envelope, Event, Message, Recipient
 from tests.support import mirror_process, postgres
 
 pytestmark = pytest.mark.contract

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
-from app.db.models import Event, Recipient
-from tests.api.mail_support import body
+from app.mail.models import Event, Recipient
 from tests.support import mirror_process, postgres
+from tests.support.mail import body
 from tests.support.mirror_process import MirrorProcess
 
 pytestmark = pytest.mark.contract

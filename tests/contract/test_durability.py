@@ -8,9 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from app.db.models import Message, Recipient
-from tests.api.mail_support import VALID
+from app.mail.models import Message, Recipient
 from tests.support import mirror_process
+from tests.support.mail import VALID
 
 pytestmark = pytest.mark.contract
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.main import create_app
 from tests.conftest import Keys
 from tests.support.node import NodeRunner, node_runner

@@ -14,9 +14,9 @@ from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import BatchId, Mail, SendAt
 
-from app.config import Settings
-from app.db.session import Database
-from app.errors import SENDER_NOT_VERIFIED
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
+from app.kernel.errors import SENDER_NOT_VERIFIED
 from app.main import create_app
 from tests.conftest import Keys
 from tests.support.server import serve

@@ -10,7 +10,7 @@ import pytest
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 
-from app.db.session import Database
+from app.kernel.db.session import Database
 from tests.conftest import Keys
 from tests.support.suppressions import seed
 

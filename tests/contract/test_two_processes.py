@@ -25,10 +25,10 @@ import httpx
 import pytest
 from sqlalchemy import Select, create_engine, func, select
 
-from app.db.models import Event, Message, Recipient
-from app.db.models.limits import DailySendCount
-from tests.api.mail_support import body
+from app.mail.models import Event, Message, Recipient
+from app.quotas.models import DailySendCount
 from tests.support import mirror_process, postgres
+from tests.support.mail import body
 from tests.support.mirror_process import MirrorProcess
 
 pytestmark = pytest.mark.contract

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from starlette.routing import Match
 
-from app.api.router import ROUTERS
+from app.router import ROUTERS
 from tests.support import mirror_process, postgres
 from tests.support.mirror_process import MirrorProcess
 from tests.support.postgres import free_port

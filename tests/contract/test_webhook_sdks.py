@@ -10,9 +10,9 @@ import pytest
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Category, CustomArg, Mail
 
-from tests.api.webhook_support import ALL_EVENTS, SIGNATURE, TIMESTAMP, Received, Receiver, receiver
 from tests.conftest import Keys
 from tests.support.node import NodeRunner, node_runner
+from tests.support.webhooks import ALL_EVENTS, SIGNATURE, TIMESTAMP, Received, Receiver, receiver
 
 pytestmark = pytest.mark.contract
 __all__ = ["receiver"]

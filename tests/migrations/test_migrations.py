@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from app.db import migrate
-from app.db.base import Base
-from app.db.session import make_engine
+from app.kernel.db import migrate
+from app.kernel.db.base import Base
+from app.kernel.db.session import make_engine
 from tests.conftest import BACKENDS, new_database_url
 
 

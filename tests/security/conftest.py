@@ -8,8 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.main import create_app
 from tests.conftest import Keys
 from tests.security import world as world_module

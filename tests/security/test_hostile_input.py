@@ -14,7 +14,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
-from app import http_protocol
+from app.server import http_protocol
 from tests.conftest import Keys, bearer
 from tests.support.server import serve
 

@@ -18,12 +18,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db.models import EventWebhook
-from app.db.session import Database
-from app.domain import credentials
+from app.accounts import bootstrap
+from app.api_keys import credentials
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.main import create_app
-from app.services import bootstrap
+from app.webhooks.models import EventWebhook
 from tests.conftest import bearer
 from tests.support.console import emailed_link, give_password, sign_in, submit
 from tests.support.server import serve

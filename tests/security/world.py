@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from app.db.session import Database
-from app.domain import credentials
-from app.services import bootstrap
+from app.accounts import bootstrap
+from app.api_keys import credentials
+from app.kernel.db.session import Database
 from tests.conftest import bearer
 
 PASSWORD = "isolation-console-password"

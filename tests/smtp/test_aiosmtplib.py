@@ -9,8 +9,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
-from app.db.models import Message, Recipient
-from app.db.session import Database
+from app.kernel.db.session import Database
+from app.mail.models import Message, Recipient
 from app.smtp.server import Relay
 from tests.conftest import Keys
 from tests.smtp.conftest import HOST

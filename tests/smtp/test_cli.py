@@ -19,9 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.config import Settings
-from app.db.models import Message
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
+from app.mail.models import Message
 from app.main import create_app
 from tests.support.postgres import free_port
 from tests.support.server import serve, wait_until_up

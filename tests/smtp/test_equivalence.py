@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from app.db.models import Envelope, Event, Message, Recipient
+from app.mail.models import Envelope, Event, Message, Recipient
 from tests.conftest import Keys, bearer
 from tests.smtp.conftest import HOST, Mirror
 

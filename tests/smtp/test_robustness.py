@@ -15,8 +15,8 @@ import aiosmtplib
 import pytest
 from sqlalchemy import func, select
 
-from app.db.models import Envelope, Message, Recipient
-from app.db.session import Database
+from app.kernel.db.session import Database
+from app.mail.models import Envelope, Message, Recipient
 from app.smtp.server import MAX_MESSAGE_BYTES, Relay
 from tests.conftest import Keys
 from tests.smtp.conftest import HOST

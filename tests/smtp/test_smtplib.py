@@ -16,9 +16,9 @@ from email.mime.text import MIMEText
 import httpx
 import pytest
 
-from app.config import Settings
-from app.db.session import Database
-from app.errors import SENDER_NOT_VERIFIED
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
+from app.kernel.errors import SENDER_NOT_VERIFIED
 from tests.conftest import Keys, bearer
 from tests.smtp.conftest import HOST, Mirror, run_mirror
 from tests.support.accounts import set_state

@@ -10,8 +10,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.smtp import server as smtp_server
 from app.smtp import tls
 from tests.smtp.conftest import HOST

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from app.config import Settings
-from app.db.session import Database
+from app.kernel.config import Settings
+from app.kernel.db.session import Database
 from app.main import create_app
 
 

@@ -8,10 +8,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from app.db.models import Account, Message, Recipient
-from app.db.session import Database
-from app.domain import passwords
-from app.services import inspection, system_mail
+from app.accounts.models import Account
+from app.console import passwords
+from app.inspection import service as inspection
+from app.kernel.db.session import Database
+from app.mail import system as system_mail
+from app.mail.models import Message, Recipient
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "console-password-1"

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.domain import dns_wire
+from app.identity.domains import dns_wire
 
 Zone = dict[tuple[str, str], list[str]]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.db.session import Database
+from app.kernel.db.session import Database
 
 # Long enough for the second transaction to reach the point where it waits for the first.
 OVERLAP_SECONDS = 0.3

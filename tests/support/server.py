@@ -12,7 +12,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from app import http_protocol
+from app.server import http_protocol
 from tests.support.postgres import free_port
 
 

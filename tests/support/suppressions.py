@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.db.models import ApiKey
-from app.db.session import Database
-from app.domain import credentials
-from app.services import suppressions
+from app.api_keys import credentials
+from app.api_keys.models import ApiKey
+from app.kernel.db.session import Database
+from app.suppressions import service as suppressions
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 

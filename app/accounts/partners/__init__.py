@@ -1,0 +1,1 @@
+"""Account Provisioning (/v3/partners): a partner creates and governs its customer accounts."""

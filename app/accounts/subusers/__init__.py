@@ -1,0 +1,1 @@
+"""Subusers (/v3/subusers): child accounts with their own keys, password and assigned IPs."""

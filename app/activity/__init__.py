@@ -1,0 +1,1 @@
+"""Email Activity (/v3/messages): SendGrid's query language over stored recipients."""

@@ -1,0 +1,123 @@
+"""Email Activity (/v3/messages): SendGrid's query language over the stored recipients."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+
+from app.activity import query as activity_query
+from app.kernel.db.base import as_utc
+from app.kernel.errors import BadRequest, NotFound
+from app.kernel.principal import Principal
+from app.mail.models import Event, Message, Recipient
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 10
+
+# Query fields the mirror stores; the others parse but are refused with a clear message.
+COLUMNS: dict[str, ColumnElement[Any]] = {
+    name: column.expression
+    for name, column in {
+        "msg_id": Recipient.id,
+        "to_email": Recipient.email,
+        "from_email": Recipient.from_email,
+        "subject": Recipient.subject,
+        "status": Recipient.status,
+        "last_event_time": Recipient.last_event_time,
+        "opens": Recipient.opens_count,
+        "clicks": Recipient.clicks_count,
+        "api_key_id": Message.api_key_id,
+        "template_id": Message.template_id,
+    }.items()
+}
+
+# Event names as the activity feed spells them.
+_ACTIVITY_EVENT_NAMES = {
+    "bounce": "bounced",
+    "open": "opened",
+    "click": "clicked",
+    "spamreport": "spam_report",
+}
+
+
+@dataclass(frozen=True)
+class ActivityEvent:
+    event_name: str
+    processed: datetime
+    reason: str | None
+    # The feed's extra fields (attempt_num, url, bounce_type, http_user_agent), from the event's detail.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActivityDetail:
+    recipient: Recipient
+    message: Message
+    events: list[ActivityEvent]
+
+
+def search(session: Session, principal: Principal, *, query: str | None, limit: str | None) -> list[Recipient]:
+    """Recipients of the account matching `query`, most recent event first."""
+    if query is None or not query.strip():
+        raise BadRequest("query parameter is required")
+    condition = activity_query.compile_query(activity_query.parse_query(query), COLUMNS)
+    statement = (
+        select(Recipient)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(Recipient.account_id == principal.account_id, Message.sandbox.is_(False), condition)
+        .order_by(Recipient.last_event_time.desc(), Recipient.id)
+        .limit(_limit(limit))
+    )
+    return list(session.scalars(statement))
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(float(raw))
+    except ValueError:
+        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIMIT}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise BadRequest(f"limit must be an integer between 1 and {MAX_LIMIT}")
+    return value
+
+
+def detail(session: Session, principal: Principal, msg_id: str) -> ActivityDetail:
+    row = session.execute(
+        select(Recipient, Message)
+        .join(Message, Message.id == Recipient.message_id)
+        .where(Recipient.id == msg_id, Recipient.account_id == principal.account_id, Message.sandbox.is_(False))
+    ).first()
+    if row is None:
+        raise NotFound("not found", field="message_id")
+    recipient, message = row
+    events = session.scalars(select(Event).where(Event.recipient_id == recipient.id).order_by(Event.id))
+    return ActivityDetail(
+        recipient=recipient,
+        message=message,
+        events=[
+            ActivityEvent(
+                _ACTIVITY_EVENT_NAMES.get(e.event, e.event), as_utc(e.occurred_at), e.reason, _extra(e.event, e.detail)
+            )
+            for e in events
+        ],
+    )
+
+
+def _extra(event: str, detail: dict[str, Any] | None) -> dict[str, Any]:
+    """The activity feed's names for what the event JSON calls attempt, url, type and useragent."""
+    if not detail:
+        return {}
+    extra = {
+        "attempt_num": detail.get("attempt") if event == "deferred" else None,
+        "url": detail.get("url"),
+        "bounce_type": ("hard" if detail.get("type", "bounce") == "bounce" else "soft") if event == "bounce" else None,
+        "http_user_agent": detail.get("useragent"),
+    }
+    return {key: value for key, value in extra.items() if value is not None}

@@ -1,0 +1,1 @@
+"""Sender identity: verified single senders and authenticated domains, and what the mirror seeds of them."""

@@ -1,0 +1,1 @@
+"""Single senders (/v3/verified_senders): create, email a verification link, mark verified."""

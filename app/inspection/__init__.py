@@ -1,0 +1,1 @@
+"""The inspection API (/_mirror/messages): find, read, wait for and delete stored mail."""

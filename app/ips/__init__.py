@@ -1,0 +1,1 @@
+"""Dedicated IPs (/v3/ips and partner IP provisioning): the pool, ownership, subuser assignment."""

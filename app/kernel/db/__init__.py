@@ -1,0 +1,1 @@
+"""The database: engine and sessions, the group-commit writer, bulk inserts, checkpoints, migrations."""

@@ -1,0 +1,110 @@
+"""Engine and session factory for SQLite (WAL, foreign keys) and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.kernel.db.checkpoint import Checkpointer
+from app.kernel.db.signal import CommitSignal
+from app.kernel.db.writer import GroupCommitWriter
+
+
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine tuned per backend; SQLite write transactions take the write lock up front."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _configure_sqlite)
+    # Readers keep SQLite's deferred BEGIN so that, under WAL, they never wait for the writer.
+    event.listen(engine, "begin", _begin_deferred if read_only else _begin_immediate)
+    return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Manage transactions ourselves so BEGIN IMMEDIATE is possible (pysqlite's own BEGIN is deferred,
+    # and a deferred read that later writes fails with SQLITE_BUSY instead of waiting).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.close()
+
+
+def _checkpointer(engine: Engine) -> Checkpointer | None:
+    """For a SQLite file: its write connections leave WAL checkpoints to a Checkpointer's thread."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    checkpointer = Checkpointer(path)
+    event.listen(engine, "connect", _no_automatic_checkpoints)
+    event.listen(engine, "commit", lambda _connection: checkpointer.after_commit())
+    return checkpointer
+
+
+def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """The engines (writes, reads), the session factory and the group-commit writer of one database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.reader = make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite" else self.engine
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(self.reader, expire_on_commit=False)
+        self.writer = GroupCommitWriter(self.engine)
+        self.commits = CommitSignal()
+        self.writer.on_commit(self.commits.notify)
+        self.checkpointer = _checkpointer(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commit on success, roll back on any error."""
+        with self.sessionmaker() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A read-only unit of work; closing it discards any change and keeps loaded rows readable."""
+        with self.read_sessionmaker() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.writer.close()
+        if self.checkpointer is not None:
+            self.checkpointer.close()
+        self.engine.dispose()
+        self.reader.dispose()

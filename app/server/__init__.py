@@ -1,0 +1,1 @@
+"""How the mirror runs: worker processes, the HTTP protocol limits, the access log, ASGI middleware, health."""

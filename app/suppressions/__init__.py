@@ -1,0 +1,1 @@
+"""Suppressions: the lists (bounces, blocks, ...), unsubscribe groups (ASM) and drops on send."""

@@ -1,0 +1,1 @@
+"""Transactional templates: legacy and dynamic versions, Handlebars rendering, templated sends."""

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
-from app.delivery import rules_source as delivery_config
+from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.faults.middleware import FaultInjection
-from app.kernel import http_errors as errors
+from app.kernel import http_errors
 from app.kernel.config import Settings, get_settings
 from app.kernel.db.session import Database
 from app.mail import policy as send_policy
@@ -26,7 +26,7 @@ from app.scheduling import scheduler
 from app.server import log_redaction
 from app.server.middleware import CollapseLeadingSlashes
 from app.smtp import server as smtp_server
-from app.webhooks import dispatch as webhooks_dispatch
+from app.webhooks import dispatch as webhook_dispatch
 
 DESCRIPTION = (
     "A local, faithful, stateful mirror of the Twilio SendGrid v3 API. Paths under /v3 answer as SendGrid "
@@ -71,7 +71,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.smtp = relay
     fault_watch = faults.start_watching(app.state.faults)
     deliveries = scheduler.start(app.state.db, settings.scheduler_interval)
-    event_webhooks = webhooks_dispatch.start(app.state.db, settings.webhook_interval)
+    event_webhooks = webhook_dispatch.start(app.state.db, settings.webhook_interval)
     # Everything built at start-up lives as long as the process; frozen, the collector's full passes
     # skip it (unfrozen, they stalled requests for ~100 ms under load).
     gc.collect()
@@ -80,7 +80,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await faults.stop_watching(fault_watch)
-        await webhooks_dispatch.stop(event_webhooks)
+        await webhook_dispatch.stop(event_webhooks)
         await scheduler.stop(deliveries)
         if relay is not None:
             await relay.close()
@@ -102,9 +102,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url())
     app.state.send_policy = send_policy.from_settings(settings)
-    delivery_config.configure(app.state.db, settings)
+    delivery_rules_source.configure(app.state.db, settings)
     app.state.faults = faults.configure(app.state.db, settings)
-    errors.install(app)
+    http_errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(RateLimitHeaders)

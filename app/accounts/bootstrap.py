@@ -16,7 +16,7 @@ from app.api_keys import credentials, scopes
 from app.api_keys import service as api_keys
 from app.api_keys.models import ApiKey
 from app.console import passwords
-from app.delivery import rules_source as delivery_config
+from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.identity import seed as identity_seed
 from app.ips import service as ips
@@ -85,7 +85,9 @@ def apply_seed(session: Session, document: Any) -> Report:
     for entry in document.get("accounts", []):
         _seed_account(session, _mapping(entry, "accounts[]"), parent_id=partner.id if partner else None, report=report)
     if document.get("delivery_rules") is not None:
-        stored = delivery_config.store(session, document["delivery_rules"], now=utcnow(), field_name="delivery_rules")
+        stored = delivery_rules_source.store(
+            session, document["delivery_rules"], now=utcnow(), field_name="delivery_rules"
+        )
         report.say(f"Set {len(stored['rules'])} delivery simulator rule(s).")
     if document.get("faults") is not None:
         seeded = faults.apply_seed(session, document["faults"])

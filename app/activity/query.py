@@ -1,4 +1,4 @@
-r"""The query language of GET /v3/messages: tokenizer, recursive-descent parser and SQL compiler.
+r"""The query language of GET /v3/messages: tokenizer and recursive-descent parser (`sql` compiles the tree).
 
 Grammar (keywords and field names are case-insensitive; NOT binds tighter than AND, AND tighter than OR):
 
@@ -23,49 +23,37 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final, Literal, assert_never, cast
+from typing import Final, cast
 
-from sqlalchemy import and_, func, not_, or_
-from sqlalchemy.sql import ColumnElement
-
-from app.kernel.errors import BadRequest, ErrorDetail
-
-CompareOp = Literal["=", "!=", "<", "<=", ">", ">=", "LIKE", "NOT LIKE"]
-Value = str | int | float | datetime
-
-# "Combine up to 160 filter conditions per request" (docs: Filter all messages).
-MAX_CONDITIONS: Final = 160
-# Bounds recursion so no input can overflow the Python stack.
-MAX_DEPTH: Final = 32
-STATUSES: Final = ("processed", "delivered", "not_delivered")
-
-# Type names as SendGrid's errors spell them: NUMBER for clicks and ARRAY<STRING> for events are
-# observed (sendgrid/docs#6229, #4926), DATETIME too (sendgrid-nodejs#865); the rest follow the spec.
-_STRING_FIELDS: Final = (
-    "msg_id", "from_email", "subject", "to_email", "status", "template_id", "template_name",
-    "campaign_name", "campaign_id", "api_key_id", "api_key_name", "originating_ip", "outbound_ip",
-    "unique_args", "unsubscribe_group_name", "teammate",
-)  # fmt: skip
-FIELD_TYPES: Final[Mapping[str, str]] = {
-    **dict.fromkeys(_STRING_FIELDS, "STRING"),
-    **dict.fromkeys(("asm_group_id", "unsubscribe_group_id", "clicks", "opens"), "NUMBER"),
-    "last_event_time": "DATETIME",
-    **dict.fromkeys(("events", "categories"), "ARRAY<STRING>"),
-}
+from app.activity.syntax import (
+    FIELD_TYPES,
+    MAX_CONDITIONS,
+    MAX_DEPTH,
+    PATTERN_OPS,
+    STATUSES,
+    And,
+    Between,
+    CompareOp,
+    Comparison,
+    Expr,
+    InList,
+    IsNull,
+    Not,
+    Or,
+    Value,
+    invalid_query,
+)
+from app.kernel.errors import BadRequest
 
 _KEYWORDS: Final = frozenset(
     {"AND", "OR", "NOT", "LIKE", "IN", "BETWEEN", "IS", "NULL", "TIMESTAMP", "TRUE", "FALSE"}
     # Listed by the docs but meaningless here; reserving them gives a syntax error, not a field error.
     | {"INTERVAL", "YEAR", "MONTH", "DAY", "HOUR", "MINUTE", "SECOND"}
 )
-_PATTERN_OPS: Final = frozenset({"LIKE", "NOT LIKE"})
-_CASE_INSENSITIVE: Final = frozenset({"to_email", "from_email"})
 _ESCAPABLE: Final = frozenset("\\\"'")
 _MAX_INT: Final = 2**63 - 1
-
 _TOKEN = re.compile(
     r"""(?P<SPACE>\s+)
     | (?P<STRING>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
@@ -84,62 +72,6 @@ _TIMESTAMP = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
-class Comparison:
-    """`field op value`; op includes LIKE and NOT LIKE."""
-
-    field: str
-    op: CompareOp
-    value: Value
-
-
-@dataclass(frozen=True, slots=True)
-class Between:
-    """`field [NOT] BETWEEN TIMESTAMP low AND TIMESTAMP high`, bounds inclusive, UTC."""
-
-    field: str
-    low: datetime
-    high: datetime
-    negated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class InList:
-    """`field [NOT] IN (v1, v2, ...)`."""
-
-    field: str
-    values: tuple[Value, ...]
-    negated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class IsNull:
-    """`field IS [NOT] NULL`."""
-
-    field: str
-    negated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    left: Expr
-    right: Expr
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    operand: Expr
-
-
-Expr = Comparison | Between | InList | IsNull | And | Or | Not
-
-
-@dataclass(frozen=True, slots=True)
 class _Token:
     kind: str
     text: str
@@ -152,12 +84,8 @@ class _Literal:
     value: Value
 
 
-def _error(message: str) -> BadRequest:
-    return BadRequest(details=[ErrorDetail(message=message)])
-
-
 def _syntax_error(what: str, pos: int) -> BadRequest:
-    return _error(f"syntax error: {what} at position {pos}")
+    return invalid_query(f"syntax error: {what} at position {pos}")
 
 
 def _unexpected(token: _Token) -> BadRequest:
@@ -210,7 +138,7 @@ def _parse_number(text: str) -> int | float:
     except ValueError:
         number = math.inf
     if not math.isfinite(number) or abs(number) > _MAX_INT:
-        raise _error(f"invalid syntax: '{text}' is not a valid number")
+        raise invalid_query(f"invalid syntax: '{text}' is not a valid number")
     return number
 
 
@@ -222,7 +150,7 @@ def _parse_timestamp(text: str) -> datetime:
             raise ValueError(text)
         return _build_timestamp(match)
     except (ValueError, OverflowError):
-        raise _error(f"invalid syntax: '{text}' is not a valid timestamp") from None
+        raise invalid_query(f"invalid syntax: '{text}' is not a valid timestamp") from None
 
 
 def _build_timestamp(match: re.Match[str]) -> datetime:
@@ -243,9 +171,9 @@ def _zone(offset: str | None) -> timezone:
 def _checked(field: str, op: str, literal: _Literal) -> Value:
     """Type-check a literal against its field the way SendGrid's engine words it."""
     field_type = FIELD_TYPES[field]
-    if literal.type != field_type or (op in _PATTERN_OPS and field_type != "STRING"):
-        raise _error(f"operator {op} is incompatible with {field_type}, {literal.type}")
-    if isinstance(literal.value, str) and op in _PATTERN_OPS:
+    if literal.type != field_type or (op in PATTERN_OPS and field_type != "STRING"):
+        raise invalid_query(f"operator {op} is incompatible with {field_type}, {literal.type}")
+    if isinstance(literal.value, str) and op in PATTERN_OPS:
         _check_pattern(literal.value)
     elif isinstance(literal.value, str) and field == "status":
         return _status(literal.value)
@@ -256,12 +184,12 @@ def _check_pattern(pattern: str) -> None:
     # PostgreSQL rejects a LIKE pattern that ends in its escape character.
     trailing = len(pattern) - len(pattern.rstrip("\\"))
     if trailing % 2:
-        raise _error(f"invalid syntax: LIKE pattern '{pattern}' ends with an escape character")
+        raise invalid_query(f"invalid syntax: LIKE pattern '{pattern}' ends with an escape character")
 
 
 def _status(value: str) -> str:
     if value.lower() not in STATUSES:
-        raise _error(f"invalid syntax: '{value}' is not a valid status, expected one of {', '.join(STATUSES)}")
+        raise invalid_query(f"invalid syntax: '{value}' is not a valid status, expected one of {', '.join(STATUSES)}")
     return value.lower()
 
 
@@ -356,10 +284,10 @@ class _Parser:
     def _field(self, token: _Token) -> str:
         field = token.text.lower()
         if field not in FIELD_TYPES:
-            raise _error(f"invalid syntax: '{token.text}' is not a known field")
+            raise invalid_query(f"invalid syntax: '{token.text}' is not a known field")
         self._conditions += 1
         if self._conditions > MAX_CONDITIONS:
-            raise _error(f"invalid syntax: a query may combine at most {MAX_CONDITIONS} conditions")
+            raise invalid_query(f"invalid syntax: a query may combine at most {MAX_CONDITIONS} conditions")
         return field
 
     def _in_list(self, field: str, negated: bool) -> InList:
@@ -397,70 +325,3 @@ class _Parser:
 def parse_query(text: str) -> Expr:
     """Parse the `query` parameter of GET /v3/messages; raise BadRequest on any bad input."""
     return _Parser(_tokenize(text)).parse()
-
-
-_Comparator = Callable[[ColumnElement[Any], Any], ColumnElement[bool]]
-
-_COMPARATORS: Final[Mapping[CompareOp, _Comparator]] = {
-    "=": lambda column, value: column == value,
-    "!=": lambda column, value: column != value,
-    "<": lambda column, value: column < value,
-    "<=": lambda column, value: column <= value,
-    ">": lambda column, value: column > value,
-    ">=": lambda column, value: column >= value,
-    # Users expect LIKE to ignore case; `\` escapes % and _ in the pattern.
-    "LIKE": lambda column, value: column.ilike(value, escape="\\"),
-    "NOT LIKE": lambda column, value: column.not_ilike(value, escape="\\"),
-}
-
-
-def compile_query(expr: Expr, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
-    """Turn a parsed query into a SQLAlchemy condition over `columns` (query field name → column)."""
-    match expr:
-        case And(left, right):
-            return and_(compile_query(left, columns), compile_query(right, columns))
-        case Or(left, right):
-            return or_(compile_query(left, columns), compile_query(right, columns))
-        case Not(operand):
-            return not_(compile_query(operand, columns))
-        case Comparison():
-            return _compile_comparison(expr, columns)
-        case Between(field, low, high, negated):
-            between = _column(field, columns).between(low, high)
-            return not_(between) if negated else between
-        case InList():
-            return _compile_in(expr, columns)
-        case IsNull(field, negated):
-            column = _column(field, columns)
-            return column.is_not(None) if negated else column.is_(None)
-        case _:
-            assert_never(expr)
-
-
-def _column(field: str, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[Any]:
-    if field not in columns:
-        raise _error(f"invalid syntax: '{field}' is a known field but this mirror cannot filter on it")
-    return columns[field]
-
-
-def _folds_case(field: str, op: str) -> bool:
-    return field in _CASE_INSENSITIVE and op not in _PATTERN_OPS
-
-
-def _lower(value: Value) -> Value:
-    return value.lower() if isinstance(value, str) else value
-
-
-def _compile_comparison(expr: Comparison, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
-    column = _column(expr.field, columns)
-    if _folds_case(expr.field, expr.op):
-        return _COMPARATORS[expr.op](func.lower(column), _lower(expr.value))
-    return _COMPARATORS[expr.op](column, expr.value)
-
-
-def _compile_in(expr: InList, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
-    column = _column(expr.field, columns)
-    values = list(expr.values)
-    if _folds_case(expr.field, "IN"):
-        column, values = func.lower(column), [_lower(value) for value in values]
-    return column.not_in(values) if expr.negated else column.in_(values)

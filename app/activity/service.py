@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from app.activity import query as activity_query
+from app.activity import sql as activity_sql
 from app.kernel.db.base import as_utc
 from app.kernel.errors import BadRequest, NotFound
 from app.kernel.principal import Principal
@@ -65,7 +66,7 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     """Recipients of the account matching `query`, most recent event first."""
     if query is None or not query.strip():
         raise BadRequest("query parameter is required")
-    condition = activity_query.compile_query(activity_query.parse_query(query), COLUMNS)
+    condition = activity_sql.compile_query(activity_query.parse_query(query), COLUMNS)
     statement = (
         select(Recipient)
         .join(Message, Message.id == Recipient.message_id)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.accounts import state as account_state
 from app.console import account as console_account
 from app.console import pages
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.console.deps import ConsoleRoute, ReadSessionDep, SignedInDep
 from app.kernel.db.session import Database
 from app.kernel.deps import SessionDep
@@ -67,7 +67,7 @@ async def change_password(request: Request, viewer: SignedInDep) -> Response:
     assert viewer.account is not None
     try:
         await run_in_threadpool(
-            console.change_password, _db(request), account_id=viewer.account.id, token=viewer.token,
+            console_signin.change_password, _db(request), account_id=viewer.account.id, token=viewer.token,
             current=form.get("current_password"), new=form.get("new_password"),
             confirm=form.get("new_password_confirm"),
         )  # fmt: skip

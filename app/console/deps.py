@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from app.console import pages
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.kernel import deps
 from app.kernel.db.session import Database
 from app.kernel.errors import CapabilityDenied, SendGridError
@@ -83,17 +83,17 @@ def get_viewer(request: Request) -> pages.Viewer:
     if not token or len(token) > 128:
         return pages.Viewer(token=pages.Viewer.anonymous().token, fresh=True, admin=admin, admin_token_set=token_set)
     with db.read_session() as session:
-        found = console.session_account(session, token)
+        found = console_signin.session_account(session, token)
         try:
             if found is not None:
-                console.require_login(session, found.account)
+                console_signin.require_login(session, found.account)
         except CapabilityDenied as refused:
             denial: str | None = str(refused)
         else:
             denial = None
     if denial is not None:
         with db.session() as session:
-            console.end_session(session, token)
+            console_signin.end_session(session, token)
         raise pages.PageError(403, "Sign-in refused", denial, end_session=True)
     account, parent = (found.account, found.parent) if found else (None, None)
     return pages.Viewer(

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.console import pages
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.console.deps import ConsoleRoute, ViewerDep
 from app.kernel.db.session import Database
 from app.kernel.deps import SessionDep
@@ -80,7 +80,11 @@ async def log_in(request: Request, viewer: ViewerDep) -> Response:
     username = form.get("username").strip()
     try:
         token = await run_in_threadpool(
-            console.log_in, _db(request), username=username, password=form.get("password"), client=_client(request)
+            console_signin.log_in,
+            _db(request),
+            username=username,
+            password=form.get("password"),
+            client=_client(request),
         )
     except SendGridError as refused:
         return pages.render(
@@ -104,14 +108,14 @@ async def log_out(request: Request, viewer: ViewerDep) -> Response:
 
 def _end_session(db: Database, token: str) -> None:
     with db.session() as session:
-        console.end_session(session, token)
+        console_signin.end_session(session, token)
 
 
 @router.get("/console/sso")
 def sso_sign_in(request: Request, session: SessionDep, code: Annotated[str | None, Query()] = None) -> Response:
     """Spend a one-time SSO code (from POST /v3/partners/accounts/{id}/sso): a session cookie, or the refusal."""
     try:
-        token = console.redeem_sso_code(session, code)
+        token = console_signin.redeem_sso_code(session, code)
     except SendGridError as refusal:
         raise pages.PageError(refusal.status, "Sign-in refused", str(refusal)) from None
     response = pages.redirect("/console/")

@@ -21,7 +21,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.api_keys import credentials
 from app.console import passwords
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.console.models import ConsoleSignup, ConsoleToken
 from app.kernel.db.base import as_utc, utcnow
 from app.kernel.db.session import Database
@@ -57,7 +57,7 @@ def signup_problems(session: Session, form: SignupForm) -> list[ErrorDetail]:
         problems.append(ErrorDetail(USERNAME_TAKEN, "username"))
     if len(form.email) > 320 or not _EMAIL.fullmatch(form.email):
         problems.append(ErrorDetail("Enter a valid email address.", "email"))
-    return problems + console.password_problems(form.password, form.password_confirm)
+    return problems + console_signin.password_problems(form.password, form.password_confirm)
 
 
 def _store_signup(db: Database, form: SignupForm) -> tuple[str, str]:
@@ -128,7 +128,7 @@ def _reset_target(db: Database, username: str) -> tuple[str, str, str] | None:
     """Store a reset token for the account, if it exists and has an email address."""
     with db.session() as session:
         account = session.scalar(select(Account).where(Account.username == username.strip()))
-        if account is None or not account.email or account.kind in console.NO_SIGN_IN_KINDS:
+        if account is None or not account.email or account.kind in console_signin.NO_SIGN_IN_KINDS:
             return None
         now = utcnow()
         session.execute(delete(ConsoleToken).where(ConsoleToken.expires_at <= now))
@@ -170,7 +170,7 @@ def reset_password(db: Database, *, token: str | None, password: str, confirm: s
         live = reset_token_is_live(session, token)
     if not live:
         raise BadRequest(INVALID_LINK)
-    problems = console.password_problems(password, confirm)
+    problems = console_signin.password_problems(password, confirm)
     if problems:
         raise BadRequest(details=problems)
     password_hash = passwords.hash_password(password)
@@ -178,7 +178,7 @@ def reset_password(db: Database, *, token: str | None, password: str, confirm: s
         row = _spend(session, ConsoleToken, token)
         if not isinstance(row, ConsoleToken) or row.purpose != RESET:
             raise BadRequest(INVALID_LINK)
-        console.set_password(session, account_id=row.account_id, password_hash=password_hash, keep_token=None)
+        console_signin.set_password(session, account_id=row.account_id, password_hash=password_hash, keep_token=None)
 
 
 def _username_targets(db: Database, email: str) -> list[tuple[str, str, str]]:
@@ -188,7 +188,7 @@ def _username_targets(db: Database, email: str) -> list[tuple[str, str, str]]:
             .where(func.lower(Account.email) == email.strip().lower(), Account.username.is_not(None))
             .order_by(Account.created_at)
         )
-        return [(a.id, a.username or "", a.email or "") for a in rows if a.kind not in console.NO_SIGN_IN_KINDS]
+        return [(a.id, a.username or "", a.email or "") for a in rows if a.kind not in console_signin.NO_SIGN_IN_KINDS]
 
 
 async def remind_username(db: Database, *, email: str, base_url: str) -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from app.console import account as console_account
 from app.console import pages
 from app.console.deps import ConsoleRoute, ReadSessionDep, SignedInDep
-from app.webhooks import delivery_log as webhooks_log
+from app.webhooks import delivery_log as webhook_log
 from app.webhooks import service as webhooks
 
 router = APIRouter(include_in_schema=False, route_class=ConsoleRoute)
@@ -25,7 +25,7 @@ def webhooks_page(request: Request, viewer: SignedInDep, session: ReadSessionDep
     return pages.render(
         request, viewer, "webhooks.html", title="Event Webhook", section="webhooks", error=None,
         notice=_NOTICES.get(request.query_params.get("notice", "")), hooks=webhooks.list_all(session, owner),
-        entries=webhooks_log.list_deliveries(session, account_id=owner.account_id, limit=PAGE_SIZE),
+        entries=webhook_log.list_deliveries(session, account_id=owner.account_id, limit=PAGE_SIZE),
     )  # fmt: skip
 
 
@@ -35,5 +35,5 @@ async def replay_delivery(request: Request, viewer: SignedInDep, delivery_id: in
     await pages.read_form(request, viewer)
     assert viewer.account is not None
     owner = console_account.principal(viewer.account, viewer.parent)
-    await webhooks_log.replay(request.app.state.db, delivery_id, account_id=owner.account_id)
+    await webhook_log.replay(request.app.state.db, delivery_id, account_id=owner.account_id)
     return pages.redirect("/console/webhooks?notice=replayed")

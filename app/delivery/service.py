@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from app.console import html_view as mail_html
+from app.console import html_view
 from app.delivery import fates as delivery_fates
-from app.delivery import rules_source as delivery_config
+from app.delivery import rules_source as delivery_rules_source
 from app.delivery.fates import Context, Plan, Step
 from app.delivery.models import PendingEvent
 from app.kernel.db.base import table_of
@@ -74,7 +74,7 @@ def simulate(db: Database, account_id: str, message: OutboundMessage, tables: Ro
 
 
 def _plans(db: Database, message: OutboundMessage, recipients: list[dict[str, Any]]) -> dict[str, Plan]:
-    rule_set = delivery_config.current(db).rule_set
+    rule_set = delivery_rules_source.current(db).rule_set
     context: Context | None = None
     plans: dict[str, Plan] = {}
     for recipient in recipients:
@@ -90,7 +90,7 @@ def context_of(message: OutboundMessage) -> Context:
     """The send's unsubscribe group and first link (what clicks and group unsubscribes report)."""
     html = next((c.value for c in message.content if c.type == "text/html"), None)
     text = next((c.value for c in message.content if c.type == "text/plain"), None)
-    links = mail_html.links(html, text)
+    links = html_view.links(html, text)
     return Context(group_id=message.asm.group_id if message.asm else None, link=links[0] if links else None)
 
 

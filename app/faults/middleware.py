@@ -16,9 +16,9 @@ from typing import Final
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.faults import rules as domain
+from app.faults import rules as fault_rules
 from app.faults import service as faults
-from app.kernel import http_errors as errors
+from app.kernel import http_errors
 from app.kernel.config import Settings
 from app.mail.message import OutboundMessage
 from app.quotas import rate_limits
@@ -66,7 +66,7 @@ class FaultInjection:
 
     async def _inject(self, snapshot: faults.Snapshot, scope: Scope, receive: Receive, send: Send) -> None:
         path = "/" + scope["path"].lstrip("/")
-        if not path.startswith(domain.API_PREFIX):
+        if not path.startswith(fault_rules.API_PREFIX):
             await self.app(scope, receive, send)
             return
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
@@ -88,13 +88,15 @@ class FaultInjection:
         try:
             await self.app(scope, receive, send_marked)
         except FaultFired as fired:
-            await self._act(fired.decision.action or domain.Action(status=500), context, path, receive, send)
+            await self._act(fired.decision.action or fault_rules.Action(status=500), context, path, receive, send)
 
-    async def _act(self, action: domain.Action, context: FaultContext, path: str, receive: Receive, send: Send) -> None:
+    async def _act(
+        self, action: fault_rules.Action, context: FaultContext, path: str, receive: Receive, send: Send
+    ) -> None:
         if action.drop and await _drop(receive):
             return
-        error = domain.http_error(action if not action.drop else domain.Action(status=500))
-        body = errors.error_body(path, error)
+        error = fault_rules.http_error(action if not action.drop else fault_rules.Action(status=500))
+        body = http_errors.error_body(path, error)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(len(body)).encode()),

@@ -12,7 +12,7 @@ from app.kernel.db.base import Base, utcnow
 
 
 class FaultRule(Base):
-    """One rule as its JSON form (`app.faults.rules.parse_rule` reads it), in the order rules are tried."""
+    """One rule as its JSON form (`app.faults.parsing.parse_rule` reads it), in the order rules are tried."""
 
     __tablename__ = "fault_rules"
 

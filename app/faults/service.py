@@ -25,7 +25,8 @@ import yaml
 from sqlalchemy import Connection, Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from app.faults import rules as domain
+from app.faults import parsing
+from app.faults import rules as fault_rules
 from app.faults.models import FaultRule, FaultRulesVersion
 from app.faults.rules import Action, Rule
 from app.kernel import local_caches
@@ -78,7 +79,7 @@ class Snapshot:
             http_recipient=tuple(r for r in http if r.rule.recipient is not None),
             smtp={
                 stage: tuple(r for r in rules if r.rule.transport == "smtp" and r.rule.stage == stage)
-                for stage in domain.SMTP_STAGES
+                for stage in fault_rules.SMTP_STAGES
             },
         )
 
@@ -154,7 +155,7 @@ def _counter_key(rule: Rule) -> tuple[str, str]:
 
 def _stored_rule(row: Row[Any]) -> Rule | None:
     try:
-        return domain.parse_rule(row.spec, default_id=row.id)
+        return parsing.parse_rule(row.spec, default_id=row.id)
     except BadRequest:
         log.error("fault rule %s is not valid any more and is skipped: %s", row.id, row.spec)
         return None
@@ -165,7 +166,7 @@ def _announce(snapshot: Snapshot) -> None:
     if not snapshot.rules:
         log.warning("Fault injection is OFF: no rules.")
         return
-    described = "; ".join(domain.describe(r.rule) for r in snapshot.rules)
+    described = "; ".join(fault_rules.describe(r.rule) for r in snapshot.rules)
     log.warning(
         "Fault injection is ON (%d rule%s): %s. Injected HTTP responses carry X-Mirror-Fault; see /_mirror/faults.",
         len(snapshot.rules),
@@ -227,7 +228,7 @@ def parse_rules(document: Any, *, id_prefix: str, where: str) -> list[Rule]:
     if not isinstance(entries, list):
         raise BadRequest(f'{where} must be a list of fault rules (or {{"rules": [...]}})', field=where)
     rules = [
-        domain.parse_rule(e, default_id=f"{id_prefix}-{i + 1}", where=f"{where}.{i}.") for i, e in enumerate(entries)
+        parsing.parse_rule(e, default_id=f"{id_prefix}-{i + 1}", where=f"{where}.{i}.") for i, e in enumerate(entries)
     ]
     ids = [rule.id for rule in rules]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -285,7 +286,7 @@ def _next_position(session: Session) -> int:
 
 def add_rule(session: Session, body: Any) -> Rule:
     """A new rule from the API (tried after the existing ones); 400 when it is invalid or its id is taken."""
-    rule = domain.parse_rule(body, default_id=f"fault-{uuid.uuid4().hex[:8]}")
+    rule = parsing.parse_rule(body, default_id=f"fault-{uuid.uuid4().hex[:8]}")
     _bump(session)
     if session.get(FaultRule, rule.id) is not None:
         raise BadRequest(f"a fault rule with id {rule.id!r} already exists", field="id")
@@ -335,7 +336,7 @@ def decide(rules: Iterable[LiveRule], matches: Callable[[Rule], bool]) -> Decisi
         counters = live.counters
         counters.matched += 1
         draw = counters.draws.random() if rule.probability is not None else 0.0
-        if not domain.fires(rule, counters.matched, draw):
+        if not fault_rules.fires(rule, counters.matched, draw):
             continue
         counters.hits += 1
         fired.append(rule.id)
@@ -346,14 +347,16 @@ def decide(rules: Iterable[LiveRule], matches: Callable[[Rule], bool]) -> Decisi
 
 
 def http_decision(snapshot: Snapshot, method: str, path: str, headers: Mapping[str, str]) -> Decision | None:
-    return decide(snapshot.http, lambda rule: domain.matches_request(rule, method, path, headers))
+    return decide(snapshot.http, lambda rule: fault_rules.matches_request(rule, method, path, headers))
 
 
 def recipient_decision(
     snapshot: Snapshot, method: str, path: str, headers: Mapping[str, str], recipients: list[str]
 ) -> Decision | None:
     def matches(rule: Rule) -> bool:
-        return domain.matches_request(rule, method, path, headers) and domain.any_recipient_matches(rule, recipients)
+        return fault_rules.matches_request(rule, method, path, headers) and fault_rules.any_recipient_matches(
+            rule, recipients
+        )
 
     return decide(snapshot.http_recipient, matches)
 
@@ -364,16 +367,16 @@ def decide_smtp(
     """An SMTP stage's rules against its recipients (rcpt: the one address; data: all) and message headers."""
 
     def matches(rule: Rule) -> bool:
-        if rule.header and (headers is None or not domain.matches_headers(rule, headers)):
+        if rule.header and (headers is None or not fault_rules.matches_headers(rule, headers)):
             return False
-        return domain.any_recipient_matches(rule, recipients)
+        return fault_rules.any_recipient_matches(rule, recipients)
 
     return decide(rules, matches)
 
 
 def banner(registry: Registry) -> list[str]:
     """One line per rule for the console's banner (empty: fault injection is off)."""
-    return [domain.describe(live.rule) for live in registry.current().rules]
+    return [fault_rules.describe(live.rule) for live in registry.current().rules]
 
 
 def apply_seed(session: Session, document: Any) -> int:

@@ -25,7 +25,7 @@ from app.kernel.db.session import Database
 from app.kernel.db.writer import BulkInsert
 from app.kernel.errors import MAIL_ERRORS_HELP, BadRequest
 from app.kernel.principal import Principal
-from app.mail import gate as sending
+from app.mail import gate as send_gate
 from app.mail import policy as send_policy
 from app.mail.message import OutboundMessage, Personalization
 from app.mail.models import Envelope, Event, MailBatch, Message, Recipient
@@ -93,7 +93,7 @@ async def accept(
 
     `mime` gives personalizations whose RFC 5322 form is already known (SMTP: the bytes received).
     """
-    sending.require_can_send(principal)
+    send_gate.require_can_send(principal)
     now = clock.now(db)
     reservation = send_policy.check(db, principal, message, policy, day=now.date())
     message_id = new_message_id()

@@ -21,7 +21,7 @@ from app.kernel.config import Settings
 from app.kernel.db.session import Database
 from app.kernel.errors import InternalError, SendGridError
 from app.kernel.principal import Principal
-from app.mail import gate as sending
+from app.mail import gate as send_gate
 from app.mail import policy as send_policy
 from app.mail import service as mail
 from app.smtp import mime_parse, replies
@@ -83,7 +83,7 @@ class RelayHandler:
         if not session.authenticated:
             return replies.AUTH_REQUIRED
         try:
-            sending.require_can_send(_principal(self._db, _key_of(session)))
+            send_gate.require_can_send(_principal(self._db, _key_of(session)))
         except SendGridError as error:
             return replies.reply_for(error)
         envelope.mail_from = address

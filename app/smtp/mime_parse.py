@@ -24,7 +24,7 @@ from email.utils import formataddr, getaddresses
 from typing import Final
 
 from app.kernel.errors import BadRequest
-from app.mail import validation as mail_validation
+from app.mail import wording
 from app.mail.message import Address, Attachment, Content, Disposition, OutboundMessage, Personalization
 from app.smtp import smtpapi
 
@@ -62,7 +62,7 @@ def parse_received(raw: bytes, *, mail_from: str, rcpt_tos: Sequence[str], now: 
     base = _envelope_personalization(msg, rcpt_tos, skip={a.email.lower() for a in api.to})
     personalizations = copies + ((base,) if base is not None else ())
     if sum(len(p.recipients) for p in personalizations) > MAX_RECIPIENTS:
-        raise BadRequest(mail_validation.TOO_MANY_RECIPIENTS, field="personalizations")
+        raise BadRequest(wording.TOO_MANY_RECIPIENTS, field="personalizations")
     contents, attachments = _body(msg)
     reply_to = _addresses(msg, "Reply-To")
     message = OutboundMessage(

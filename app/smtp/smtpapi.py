@@ -16,7 +16,7 @@ from email.utils import parseaddr
 from typing import Any, Final
 
 from app.kernel.errors import BadRequest, ErrorDetail
-from app.mail import validation as mail_validation
+from app.mail import wording
 from app.mail.message import Address, Asm, JSONValue
 
 HEADER: Final = "X-SMTPAPI"
@@ -193,25 +193,25 @@ def _string_map(errs: Errors, value: Any, key: str) -> dict[str, str] | None:
 def _unique_args(errs: Errors, value: Any, key: str) -> dict[str, str] | None:
     args = _string_map(errs, value, key)
     if args is not None and len(json.dumps(args).encode()) > _MAX_UNIQUE_ARGS_BYTES:
-        _add(errs, mail_validation.CUSTOM_ARGS_TOO_LARGE, key)
+        _add(errs, wording.CUSTOM_ARGS_TOO_LARGE, key)
     return args
 
 
 def _categories(errs: Errors, value: Any, key: str) -> tuple[str, ...] | None:
     values = value if isinstance(value, list) else [value]
     if not all(isinstance(v, str) for v in values):
-        _add(errs, mail_validation.CATEGORIES_NOT_STRINGS, key)
+        _add(errs, wording.CATEGORIES_NOT_STRINGS, key)
         return None
     if len(values) > 10:
-        _add(errs, mail_validation.TOO_MANY_CATEGORIES.format(n=len(values)), key)
+        _add(errs, wording.TOO_MANY_CATEGORIES.format(n=len(values)), key)
     seen: set[str] = set()
     for category in values:
         if len(category) > 255:
-            _add(errs, mail_validation.CATEGORY_TOO_LONG.format(value=category), key)
+            _add(errs, wording.CATEGORY_TOO_LONG.format(value=category), key)
         if not category.isascii():
-            _add(errs, mail_validation.CATEGORIES_NON_ASCII, key)
+            _add(errs, wording.CATEGORIES_NON_ASCII, key)
         if category in seen:
-            _add(errs, mail_validation.CATEGORY_DUPLICATE.format(value=category), key)
+            _add(errs, wording.CATEGORY_DUPLICATE.format(value=category), key)
         seen.add(category)
     return tuple(values)
 
@@ -226,7 +226,7 @@ def _integer(errs: Errors, value: Any, key: str) -> int | None:
 def _send_at(errs: Errors, value: Any, key: str, now: int | None) -> int | None:
     moment = _integer(errs, value, key)
     if moment is not None and now is not None and moment > now + _SCHEDULE_WINDOW:
-        _add(errs, mail_validation.SEND_AT_TOO_FAR, key)
+        _add(errs, wording.SEND_AT_TOO_FAR, key)
     return moment
 
 
@@ -248,7 +248,7 @@ def _string(errs: Errors, value: Any, key: str) -> str | None:
 def _ip_pool(errs: Errors, value: Any, key: str) -> str | None:
     pool = _string(errs, value, key)
     if pool is not None and not 2 <= len(pool) <= 64:
-        _add(errs, mail_validation.IP_POOL_LENGTH, key)
+        _add(errs, wording.IP_POOL_LENGTH, key)
     return pool
 
 
@@ -260,7 +260,7 @@ def _asm(errs: Errors, body: dict[str, Any]) -> Asm | None:
         if not isinstance(shown, list) or any(isinstance(g, bool) or not isinstance(g, int) for g in shown):
             _add(errs, NOT_A_LIST.format(key="asm_groups_to_display") + " of integers", "asm_groups_to_display")
         elif len(shown) > _MAX_GROUPS:
-            _add(errs, mail_validation.TOO_MANY_GROUPS, "asm_groups_to_display")
+            _add(errs, wording.TOO_MANY_GROUPS, "asm_groups_to_display")
         else:
             groups = tuple(shown)
     return None if group is None else Asm(group_id=group, groups_to_display=groups)

@@ -15,9 +15,9 @@ from app.kernel import row_ids
 from app.kernel.db.session import Database
 from app.kernel.errors import BadRequest, NotFound
 from app.kernel.principal import Principal
-from app.webhooks import dispatch as webhooks_dispatch
+from app.webhooks import dispatch as webhook_dispatch
 from app.webhooks import payload as event_payload
-from app.webhooks import posting as webhooks_http
+from app.webhooks import posting as webhook_posting
 from app.webhooks import service as webhooks
 from app.webhooks.models import EventWebhook, WebhookAttempt, WebhookDelivery
 
@@ -81,7 +81,7 @@ def _attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[We
 async def replay(db: Database, delivery_id: int, *, account_id: str | None = None) -> int:
     """POST a delivery's payload again, once, as a new `replay` delivery; returns the new delivery's id."""
 
-    def prepare(conn: Connection) -> webhooks_http.Post:
+    def prepare(conn: Connection) -> webhook_posting.Post:
         d = WebhookDelivery
         if not _storable(delivery_id):
             raise NotFound("webhook delivery not found")
@@ -105,11 +105,11 @@ async def send_test(db: Database, principal: Principal, body: Any) -> int:
     if webhook_id is not None and not isinstance(webhook_id, str):
         raise BadRequest(webhooks.INVALID_ID, field="id")
 
-    def prepare(conn: Connection) -> webhooks_http.Post:
+    def prepare(conn: Connection) -> webhook_posting.Post:
         hook = _hook(conn, principal.account_id, webhook_id)
         payload = orjson.dumps(event_payload.sample_events(clock.read_now(conn)))
         post = _one_shot(conn, "test", principal.account_id, hook.id if hook else None, url, payload, 11, None)
-        return webhooks_http.Post(
+        return webhook_posting.Post(
             post.delivery_id, url, payload, post.event_count, post.private_key, _test_oauth(fields, hook),
             post.clock_offset,
         )  # fmt: skip
@@ -127,7 +127,7 @@ def _hook(conn: Connection, account_id: str, webhook_id: str | None) -> Any:
     return conn.execute(query.order_by(EventWebhook.created_at, EventWebhook.id).limit(1)).one_or_none()
 
 
-def _test_oauth(fields: dict[str, Any], hook: Any) -> webhooks_http.OAuth | None:
+def _test_oauth(fields: dict[str, Any], hook: Any) -> webhook_posting.OAuth | None:
     """The OAuth given with the test; a saved secret fills in when only the id and token URL are given."""
     client_id, token_url = fields.get("oauth_client_id"), fields.get("oauth_token_url")
     if not client_id or not token_url:
@@ -135,28 +135,28 @@ def _test_oauth(fields: dict[str, Any], hook: Any) -> webhooks_http.OAuth | None
     secret = fields.get("oauth_client_secret") or (hook.oauth_client_secret if hook is not None else None)
     if not isinstance(client_id, str) or not isinstance(token_url, str) or not isinstance(secret, str):
         raise BadRequest("oauth_client_id, oauth_client_secret and oauth_token_url must be strings")
-    return webhooks_http.OAuth(client_id, secret, webhooks.valid_url(token_url, "oauth_token_url"))
+    return webhook_posting.OAuth(client_id, secret, webhooks.valid_url(token_url, "oauth_token_url"))
 
 
 def _one_shot(
     conn: Connection, kind: str, account_id: str, webhook_id: str | None, url: str, payload: bytes, count: int,
     replay_of: int | None,
-) -> webhooks_http.Post:  # fmt: skip
+) -> webhook_posting.Post:  # fmt: skip
     """A delivery row for a single POST now (no retries), and the POST for it."""
     now = clock.read_now(conn)
     delivery_id = conn.scalar(
         insert(WebhookDelivery)
         .values(account_id=account_id, webhook_id=webhook_id, kind=kind, replay_of=replay_of, url=url,
                 payload=payload, event_count=count, status="pending", attempts=0,
-                next_attempt_at=now + webhooks_dispatch.LEASE, give_up_at=now, created_at=now)
+                next_attempt_at=now + webhook_dispatch.LEASE, give_up_at=now, created_at=now)
         .returning(WebhookDelivery.id)
     )  # fmt: skip
     assert delivery_id is not None
-    return webhooks_http.post_for(conn, delivery_id, url, payload, count, webhook_id)
+    return webhook_posting.post_for(conn, delivery_id, url, payload, count, webhook_id)
 
 
 async def _post_once(db: Database, prepare: Any) -> int:
-    post: webhooks_http.Post = await db.writer.run(prepare)
-    results = await webhooks_http.send_all([post])
-    await db.writer.run(functools.partial(webhooks_dispatch.record, results=results))
+    post: webhook_posting.Post = await db.writer.run(prepare)
+    results = await webhook_posting.send_all([post])
+    await db.writer.run(functools.partial(webhook_dispatch.record, results=results))
     return post.delivery_id

@@ -25,7 +25,7 @@ from app.kernel.db.base import as_utc
 from app.kernel.db.session import Database
 from app.mail.models import Envelope, Event, Message, Recipient
 from app.webhooks import payload as event_payload
-from app.webhooks import posting as webhooks_http
+from app.webhooks import posting as webhook_posting
 from app.webhooks.models import EventWebhook, WebhookAttempt, WebhookDelivery
 from app.webhooks.payload import EVENT_SETTINGS, StoredEvent
 
@@ -107,7 +107,7 @@ def _events_after(
     return events
 
 
-def claim_due(conn: Connection) -> list[webhooks_http.Post]:
+def claim_due(conn: Connection) -> list[webhook_posting.Post]:
     """Writer: take up to CLAIM_SIZE due deliveries and lease them; those past their 24 hours fail here."""
     now = clock.read_now(conn)
     due = conn.execute(
@@ -129,10 +129,10 @@ def claim_due(conn: Connection) -> list[webhooks_http.Post]:
     conn.execute(
         update(WebhookDelivery).where(WebhookDelivery.id.in_([r.id for r in live])).values(next_attempt_at=now + LEASE)
     )
-    return [webhooks_http.post_for(conn, r.id, r.url, r.payload, r.event_count, r.webhook_id) for r in live]
+    return [webhook_posting.post_for(conn, r.id, r.url, r.payload, r.event_count, r.webhook_id) for r in live]
 
 
-def record(conn: Connection, *, results: list[webhooks_http.Result]) -> None:
+def record(conn: Connection, *, results: list[webhook_posting.Result]) -> None:
     """Writer: log each attempt and settle its delivery (delivered, retry later, or failed for good)."""
     if not results:
         return
@@ -152,7 +152,7 @@ def record(conn: Connection, *, results: list[webhooks_http.Result]) -> None:
         )
 
 
-def _settled(delivery: Any, result: webhooks_http.Result) -> dict[str, Any]:
+def _settled(delivery: Any, result: webhook_posting.Result) -> dict[str, Any]:
     attempts = delivery.attempts + 1
     if result.ok:
         return {"attempts": attempts, "status": "delivered", "next_attempt_at": None}
@@ -187,7 +187,7 @@ async def run_once(db: Database) -> PassResult:
             break
     attempts = 0
     while claimed := await db.writer.run(claim_due):
-        results = await webhooks_http.send_all(claimed)
+        results = await webhook_posting.send_all(claimed)
         await db.writer.run(functools.partial(record, results=results))
         attempts += len(results)
     return PassResult(events, attempts)

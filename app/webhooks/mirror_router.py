@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from app.kernel.db.base import as_utc
 from app.kernel.deps import AdminDep, SessionDep, optional_int
 from app.kernel.error_schemas import error_responses
-from app.webhooks import delivery_log as webhooks_log
-from app.webhooks import dispatch as webhooks_dispatch
+from app.webhooks import delivery_log as webhook_log
+from app.webhooks import dispatch as webhook_dispatch
 from app.webhooks import schemas
 from app.webhooks.models import WebhookAttempt
 
@@ -30,7 +30,7 @@ def _attempt(attempt: WebhookAttempt) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def summary(entry: webhooks_log.Entry) -> dict[str, Any]:
+def summary(entry: webhook_log.Entry) -> dict[str, Any]:
     """A delivery as the log lists it, with its latest attempt."""
     d = entry.delivery
     return {
@@ -41,7 +41,7 @@ def summary(entry: webhooks_log.Entry) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _detail(entry: webhooks_log.Entry) -> schemas.WebhookDeliveryDetail:
+def _detail(entry: webhook_log.Entry) -> schemas.WebhookDeliveryDetail:
     return schemas.WebhookDeliveryDetail.model_validate(
         {**summary(entry), "payload": entry.events(), "attempt_log": [_attempt(a) for a in entry.attempts]}
     )
@@ -56,9 +56,9 @@ def list_webhook_deliveries(
     offset: Annotated[str | None, Query()] = None,
 ) -> schemas.WebhookDeliveryPage:
     """Event Webhook deliveries (batches, tests and replays), newest first."""
-    entries = webhooks_log.list_deliveries(
+    entries = webhook_log.list_deliveries(
         session, account_id=account, status=status,
-        limit=optional_int(limit, field="limit", maximum=webhooks_log.MAX_PAGE) or 50,
+        limit=optional_int(limit, field="limit", maximum=webhook_log.MAX_PAGE) or 50,
         offset=optional_int(offset, field="offset", minimum=0) or 0,
     )  # fmt: skip
     return schemas.WebhookDeliveryPage(deliveries=[schemas.WebhookDelivery.model_validate(summary(e)) for e in entries])
@@ -69,7 +69,7 @@ def list_webhook_deliveries(
 )
 def get_webhook_delivery(session: SessionDep, delivery_id: int) -> schemas.WebhookDeliveryDetail:
     """One delivery with the exact events it posts and every attempt."""
-    return _detail(webhooks_log.get_delivery(session, delivery_id))
+    return _detail(webhook_log.get_delivery(session, delivery_id))
 
 
 @router.post(
@@ -81,13 +81,13 @@ def get_webhook_delivery(session: SessionDep, delivery_id: int) -> schemas.Webho
 async def replay_webhook_delivery(request: Request, delivery_id: int) -> schemas.WebhookDeliveryDetail:
     """POST a delivery's events again now (newly signed), as a new `replay` delivery tried once."""
     db = request.app.state.db
-    replayed = await webhooks_log.replay(db, delivery_id)
+    replayed = await webhook_log.replay(db, delivery_id)
     with db.read_session() as session:
-        return _detail(webhooks_log.get_delivery(session, replayed))
+        return _detail(webhook_log.get_delivery(session, replayed))
 
 
 @router.post("/run", response_model=schemas.WebhookPass, responses=error_responses(403))
 async def run_webhook_dispatch(request: Request) -> schemas.WebhookPass:
     """Batch new events and POST every due delivery now, without waiting for the background pass."""
-    done = await webhooks_dispatch.run_once(request.app.state.db)
+    done = await webhook_dispatch.run_once(request.app.state.db)
     return schemas.WebhookPass(events=done.events, attempts=done.attempts)

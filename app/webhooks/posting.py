@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import Connection, select
 
 from app.clock import service as clock
-from app.webhooks import signing as webhooks_signing
+from app.webhooks import signing as webhook_signing
 from app.webhooks.models import EventWebhook
 
 REQUEST_TIMEOUT = 10.0
@@ -101,7 +101,7 @@ async def send(http: httpx.AsyncClient, post: Post) -> Result:
     """One signed POST; connection problems and timeouts become the attempt's error."""
     now = datetime.now(UTC) + timedelta(seconds=post.clock_offset)
     headers = {"Content-Type": CONTENT_TYPE, "User-Agent": USER_AGENT}
-    headers.update(webhooks_signing.headers(post.private_key, int(time.time()) + post.clock_offset, post.payload))
+    headers.update(webhook_signing.headers(post.private_key, int(time.time()) + post.clock_offset, post.payload))
     result = Result(post.delivery_id, now, post.url, post.event_count, post.private_key is not None)
     try:
         if post.oauth is not None:

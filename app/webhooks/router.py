@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.kernel.deps import JsonBody, SessionDep, scoped
 from app.kernel.error_schemas import error_responses, json_request_body
 from app.kernel.principal import Principal
-from app.webhooks import delivery_log as webhooks_log
+from app.webhooks import delivery_log as webhook_log
 from app.webhooks import schemas
 from app.webhooks import service as webhooks
 
@@ -130,5 +130,5 @@ def delete_event_webhook(session: SessionDep, principal: Deleter, id: str) -> Re
 )  # fmt: skip
 async def test_event_webhook(request: Request, principal: Tester, body: JsonBody) -> Response:
     """POST sample events to the given URL now (signed when the webhook is); the outcome is in the delivery log."""
-    await webhooks_log.send_test(request.app.state.db, principal, body)
+    await webhook_log.send_test(request.app.state.db, principal, body)
     return Response(status_code=204)

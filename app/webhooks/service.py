@@ -20,7 +20,7 @@ from app.kernel.db.base import as_utc
 from app.kernel.errors import BadRequest, ErrorDetail, NotFound
 from app.kernel.principal import Principal
 from app.mail.models import Event
-from app.webhooks import signing as webhooks_signing
+from app.webhooks import signing as webhook_signing
 from app.webhooks.models import EventWebhook
 from app.webhooks.payload import EVENT_SETTINGS
 
@@ -142,7 +142,7 @@ def set_signed(session: Session, principal: Principal, webhook_id: str | None, b
             raise NotFound(INVALID_ID)
         webhook = _new(session, principal)
     if enabled and webhook.private_key is None:
-        webhook.private_key, webhook.public_key = webhooks_signing.new_key_pair()
+        webhook.private_key, webhook.public_key = webhook_signing.new_key_pair()
     webhook.signed = enabled
     webhook.updated_at = clock.session_now(session)
     session.flush()

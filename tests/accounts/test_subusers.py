@@ -11,7 +11,7 @@ from app.api_keys import auth
 from app.console import passwords
 from app.kernel.db.session import Database
 from app.kernel.errors import CapabilityDenied
-from app.mail import gate as sending
+from app.mail import gate as send_gate
 from tests.conftest import Keys, bearer
 from tests.support.accounts import (
     SUBUSER_PASSWORD,
@@ -222,7 +222,7 @@ async def test_a_subuser_follows_its_parents_state(client: httpx.AsyncClient, ke
         principal = auth.authenticate(db, headers["Authorization"], headers.get("On-Behalf-Of"))
         assert principal.account_kind == "subuser"
         with pytest.raises(CapabilityDenied, match="account suspended"):
-            sending.require_can_send(principal)
+            send_gate.require_can_send(principal)
 
     await set_state(client, account_id, "deactivated")
     assert (await client.get("/v3/scopes", headers=bearer(child_key))).status_code == 401

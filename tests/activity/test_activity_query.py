@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.activity.query import (
+from app.activity.query import parse_query
+from app.activity.sql import compile_query
+from app.activity.syntax import (
     FIELD_TYPES,
     MAX_CONDITIONS,
     MAX_DEPTH,
@@ -23,8 +25,6 @@ from app.activity.query import (
     IsNull,
     Not,
     Or,
-    compile_query,
-    parse_query,
 )
 from app.kernel.errors import BadRequest, ErrorDetail
 

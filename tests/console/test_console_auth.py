@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from app.accounts.models import Account
 from app.console import passwords
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.console import signup as console_signup
 from app.console.models import ConsoleSession, ConsoleSignup, ConsoleToken, LoginThrottle
 from app.kernel.db.base import utcnow
@@ -180,7 +180,7 @@ async def test_sign_in_is_throttled_after_five_failures(client: httpx.AsyncClien
     for _ in range(4):
         wrong = await sign_in(client, "default", "wrong password")
         assert wrong.status_code == 401
-        assert console.INVALID_CREDENTIALS in wrong.text
+        assert console_signin.INVALID_CREDENTIALS in wrong.text
     fifth = await sign_in(client, "default", "wrong password")
     assert fifth.status_code == 401
     locked = await sign_in(client, "default")

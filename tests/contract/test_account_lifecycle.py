@@ -21,7 +21,7 @@ from app.accounts.state import Capability
 from app.api_keys import auth
 from app.kernel.db.session import Database
 from app.kernel.errors import CapabilityDenied
-from app.mail import gate as sending
+from app.mail import gate as send_gate
 from tests.conftest import Keys
 
 pytestmark = pytest.mark.contract
@@ -153,10 +153,10 @@ def _check_sending(db: Database, world: World, expected: Expected) -> None:
         subjects.append(auth.authenticate(db, f"Bearer {world.subuser_key}"))
     for subject in subjects:
         if expected.send_refusal is None:
-            sending.require_can_send(subject)
+            send_gate.require_can_send(subject)
         else:
             with pytest.raises(CapabilityDenied) as denied:
-                sending.require_can_send(subject)
+                send_gate.require_can_send(subject)
             assert str(denied.value) == expected.send_refusal
 
 

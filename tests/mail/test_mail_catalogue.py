@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.kernel.errors import MAIL_ERRORS_HELP as H
-from app.mail import validation as mv
+from app.mail import wording
 from tests.conftest import Keys, bearer
 from tests.support.mail import VALID, body
 
@@ -27,22 +27,22 @@ def _error(message: str, field: str | None, help_: str | None) -> dict[str, Any]
 
 CATALOGUE: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
     ("1 personalizations missing", body(personalizations=None),
-     [_error(mv.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")]),
+     [_error(wording.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")]),
     ("1 personalizations empty", body(personalizations=[]),
-     [_error(mv.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")]),
+     [_error(wording.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")]),
     ("2 no to", body(personalizations=[{"subject": "x"}]),
-     [_error(mv.TO_REQUIRED, "personalizations.0.to", f"{H}#message.personalizations.to")]),
+     [_error(wording.TO_REQUIRED, "personalizations.0.to", f"{H}#message.personalizations.to")]),
     ("3 to without email", body(personalizations=[{"to": [{"name": "A"}]}]),
      [_error("The to email parameter is required.", "personalizations.0.to.0.email",
              f"{H}#message.personalizations.to")]),
     ("4 malformed recipient", body(personalizations=[{"to": [{"email": "not-an-address"}]}]),
      [_error("Does not contain a valid address.", "personalizations.0.to.0.email",
              f"{H}#message.personalizations.to")]),
-    ("5 from missing", body(**{"from": None}), [_error(mv.FROM_REQUIRED, "from.email", f"{H}#message.from")]),
+    ("5 from missing", body(**{"from": None}), [_error(wording.FROM_REQUIRED, "from.email", f"{H}#message.from")]),
     ("6 from invalid", body(**{"from": {"email": "nope"}}),
      [_error("The from email does not contain a valid address.", "from.email", f"{H}#message.from")]),
-    ("7 subject missing", body(subject=None), [_error(mv.SUBJECT_REQUIRED, "subject", f"{H}#message.subject")]),
-    ("8 content missing", body(content=None), [_error(mv.CONTENT_REQUIRED, "content", f"{H}#message.content")]),
+    ("7 subject missing", body(subject=None), [_error(wording.SUBJECT_REQUIRED, "subject", f"{H}#message.subject")]),
+    ("8 content missing", body(content=None), [_error(wording.CONTENT_REQUIRED, "content", f"{H}#message.content")]),
     ("9 empty content value", body(content=[{"type": "text/plain", "value": ""}]),
      [_error("The content value must be a string at least one character in length.", "content.0.value",
              f"{H}#message.content.value")]),

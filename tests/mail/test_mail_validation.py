@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.kernel.errors import MAIL_ERRORS_HELP, BadRequest
 from app.mail import validation as mv
+from app.mail import wording
 from app.mail.message import Address, OutboundMessage
 from app.mail.mime import render_mime
 
@@ -129,18 +130,18 @@ def test_full_body_keeps_every_field() -> None:
 @pytest.mark.parametrize("value", [DROP, []], ids=["missing", "empty"])
 def test_row_1_personalizations_required(value: Any) -> None:
     assert errors(body(personalizations=value)) == [
-        (mv.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")
+        (wording.PERSONALIZATIONS_REQUIRED, "personalizations", f"{H}#-Personalizations-Errors")
     ]
 
 
 @pytest.mark.parametrize("personalization", [{}, {"to": []}], ids=["missing", "empty"])
 def test_row_2_to_required(personalization: dict[str, Any]) -> None:
     payload = body(personalizations=[{"to": [{"email": "a@example.com"}]}, personalization])
-    assert errors(payload) == [(mv.TO_REQUIRED, "personalizations.1.to", f"{H}#message.personalizations.to")]
+    assert errors(payload) == [(wording.TO_REQUIRED, "personalizations.1.to", f"{H}#message.personalizations.to")]
 
 
 def test_row_2_exact_string() -> None:
-    assert mv.TO_REQUIRED == (
+    assert wording.TO_REQUIRED == (
         "The to array is required for all personalization objects, and must have at least one email "
         "object with a valid email address."
     )
@@ -213,8 +214,8 @@ def test_subject_and_content_not_required_with_a_template() -> None:
 
 def test_empty_subject() -> None:
     assert errors(body(subject="", personalizations=one(subject=""))) == [
-        (mv.SUBJECT_EMPTY, "personalizations.0.subject", f"{H}#message.personalizations.subject"),
-        (mv.SUBJECT_EMPTY, "subject", f"{H}#message.subject"),
+        (wording.SUBJECT_EMPTY, "personalizations.0.subject", f"{H}#message.personalizations.subject"),
+        (wording.SUBJECT_EMPTY, "subject", f"{H}#message.subject"),
     ]
 
 
@@ -335,7 +336,7 @@ def test_row_12_attachment_content() -> None:
     assert errors(payload) == [
         ("The attachment content is required.", "attachments.0.content", help_),
         ("The attachment content must be base64 encoded.", "attachments.1.content", help_),
-        (mv.ATTACHMENT_CONTENT_EMPTY, "attachments.2.content", help_),
+        (wording.ATTACHMENT_CONTENT_EMPTY, "attachments.2.content", help_),
     ]
 
 
@@ -350,7 +351,7 @@ def test_wrapped_base64_is_accepted() -> None:
 @pytest.mark.parametrize("bad", ["QUJ", "QUJD=", "QU=D", "=QUJ", "Zm9v\x00", "Zm9vé===", "QUJD-_=="])
 def test_bad_base64(bad: str) -> None:
     assert errors(body(attachments=[{"content": bad, "filename": "x"}])) == [
-        (mv.ATTACHMENT_NOT_BASE64, "attachments.0.content", f"{H}#message.attachments.content")
+        (wording.ATTACHMENT_NOT_BASE64, "attachments.0.content", f"{H}#message.attachments.content")
     ]
 
 
@@ -456,7 +457,7 @@ def test_row_17_merged_custom_args_limit() -> None:
 
 def test_global_custom_args_alone_over_the_limit() -> None:
     assert errors(body(custom_args={"k": "v" * 10_000})) == [
-        (mv.CUSTOM_ARGS_TOO_LARGE, "custom_args", f"{H}#message.custom_args")
+        (wording.CUSTOM_ARGS_TOO_LARGE, "custom_args", f"{H}#message.custom_args")
     ]
 
 
@@ -553,23 +554,25 @@ def test_recipient_names_without_separators(name: str) -> None:
 
 def test_personalization_from_override_is_validated() -> None:
     assert errors(body(personalizations=one(**{"from": {"email": "nope"}}))) == [
-        (mv.FROM_INVALID, "personalizations.0.from.email", f"{H}#message.personalizations.from")
+        (wording.FROM_INVALID, "personalizations.0.from.email", f"{H}#message.personalizations.from")
     ]
 
 
 def test_reply_to_and_reply_to_list() -> None:
     help_ = f"{H}#message.reply_to_list"
     assert errors(body(reply_to={"email": "a@example.com"}, reply_to_list=[{"email": "b@example.com"}])) == [
-        (mv.REPLY_TO_EXCLUSIVE, "reply_to_list", help_)
+        (wording.REPLY_TO_EXCLUSIVE, "reply_to_list", help_)
     ]
     duplicates = [{"email": "a@example.com"}, {"email": "b@example.com"}, {"email": "A@example.com"}]
     assert errors(body(reply_to_list=duplicates)) == [
-        (mv.DUPLICATE_REPLY_TO.format(email="A@example.com"), "reply_to_list", help_)
+        (wording.DUPLICATE_REPLY_TO.format(email="A@example.com"), "reply_to_list", help_)
     ]
     many = [{"email": f"r{i}@example.com"} for i in range(1001)]
-    assert errors(body(reply_to_list=many)) == [(mv.TOO_MANY_REPLY_TO, "reply_to_list", help_)]
+    assert errors(body(reply_to_list=many)) == [(wording.TOO_MANY_REPLY_TO, "reply_to_list", help_)]
     assert len(parse(body(reply_to_list=many[:1000])).reply_to_list) == 1000
-    assert errors(body(reply_to={"name": "x"})) == [(mv.REPLY_TO_REQUIRED, "reply_to.email", f"{H}#message.reply_to")]
+    assert errors(body(reply_to={"name": "x"})) == [
+        (wording.REPLY_TO_REQUIRED, "reply_to.email", f"{H}#message.reply_to")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -603,7 +606,7 @@ def test_reserved_headers(name: str) -> None:
 
 def test_each_header_problem_is_reported_once() -> None:
     headers = {"To": "a", "From": "b", "X-A": 1, "X-B": 2, "X-Ok": "fine"}
-    assert [m for m, _, _ in errors(body(headers=headers))] == [mv.HEADER_RESERVED, mv.HEADER_VALUES]
+    assert [m for m, _, _ in errors(body(headers=headers))] == [wording.HEADER_RESERVED, wording.HEADER_VALUES]
 
 
 def test_content_rules() -> None:
@@ -617,10 +620,10 @@ def test_content_rules() -> None:
     )
     type_help, value_help = f"{H}#message.content.type", f"{H}#message.content.value"
     assert errors(payload) == [
-        (mv.CONTENT_TYPE_REQUIRED, "content.0.type", type_help),
-        (mv.CONTENT_TYPE_EMPTY, "content.1.type", type_help),
-        (mv.CONTENT_TYPE_CHARS, "content.2.type", type_help),
-        (mv.CONTENT_VALUE_REQUIRED, "content.3.value", value_help),
+        (wording.CONTENT_TYPE_REQUIRED, "content.0.type", type_help),
+        (wording.CONTENT_TYPE_EMPTY, "content.1.type", type_help),
+        (wording.CONTENT_TYPE_CHARS, "content.2.type", type_help),
+        (wording.CONTENT_VALUE_REQUIRED, "content.3.value", value_help),
     ]
 
 
@@ -630,7 +633,7 @@ def test_content_rules() -> None:
 )
 def test_content_order(types: list[str]) -> None:
     payload = body(content=[{"type": t, "value": "v"} for t in types])
-    assert errors(payload) == [(mv.CONTENT_ORDER, "content", f"{H}#message.content")]
+    assert errors(payload) == [(wording.CONTENT_ORDER, "content", f"{H}#message.content")]
 
 
 def test_content_order_accepts_plain_html_then_others() -> None:
@@ -652,16 +655,16 @@ def test_attachment_rules() -> None:
     )
     assert errors(payload) == [
         ("filename is required.", "attachments.0.filename", f"{H}#message.attachments.filename"),
-        (mv.FILENAME_CHARS, "attachments.1.filename", f"{H}#message.attachments.filename"),
-        (mv.ATTACHMENT_TYPE_EMPTY, "attachments.2.type", f"{H}#message.attachments.type"),
-        (mv.ATTACHMENT_TYPE_CHARS, "attachments.3.type", f"{H}#message.attachments.type"),
+        (wording.FILENAME_CHARS, "attachments.1.filename", f"{H}#message.attachments.filename"),
+        (wording.ATTACHMENT_TYPE_EMPTY, "attachments.2.type", f"{H}#message.attachments.type"),
+        (wording.ATTACHMENT_TYPE_CHARS, "attachments.3.type", f"{H}#message.attachments.type"),
         (
             'The disposition of your attachment can be either "inline" or "attachment". You provided [attached].',
             "attachments.4.disposition",
             f"{H}#message.attachments.disposition",
         ),
-        (mv.CONTENT_ID_REQUIRED, "attachments.5.content_id", f"{H}#message.attachments.content_id"),
-        (mv.CONTENT_ID_CHARS, "attachments.6.content_id", f"{H}#message.attachments.content_id"),
+        (wording.CONTENT_ID_REQUIRED, "attachments.5.content_id", f"{H}#message.attachments.content_id"),
+        (wording.CONTENT_ID_CHARS, "attachments.6.content_id", f"{H}#message.attachments.content_id"),
     ]
 
 
@@ -674,10 +677,10 @@ def test_inline_attachment() -> None:
 def test_substitutions() -> None:
     help_ = f"{H}#message.personalizations.substitutions"
     assert errors(body(personalizations=one(substitutions={"-a-": 1}))) == [
-        (mv.SUBSTITUTIONS_NOT_STRINGS, "personalizations.0.substitutions", help_)
+        (wording.SUBSTITUTIONS_NOT_STRINGS, "personalizations.0.substitutions", help_)
     ]
     assert errors(body(personalizations=one(substitutions={"-a-": "x" * 9_998}))) == [
-        (mv.SUBSTITUTIONS_TOO_LARGE, "personalizations.0.substitutions", help_)
+        (wording.SUBSTITUTIONS_TOO_LARGE, "personalizations.0.substitutions", help_)
     ]
     subs = parse(body(personalizations=one(substitutions={"-a-": "x" * 9_997}))).personalizations[0].substitutions
     assert len(subs["-a-"]) == 9_997
@@ -685,10 +688,10 @@ def test_substitutions() -> None:
 
 def test_asm_rules() -> None:
     assert errors(body(asm={"groups_to_display": [1]})) == [
-        (mv.ASM_GROUP_REQUIRED, "asm.group_id", f"{H}#message.asm.group_id")
+        (wording.ASM_GROUP_REQUIRED, "asm.group_id", f"{H}#message.asm.group_id")
     ]
     assert errors(body(asm={"group_id": 1, "groups_to_display": list(range(26))})) == [
-        (mv.TOO_MANY_GROUPS, "asm.groups_to_display", f"{H}#message.asm.groups_to_display")
+        (wording.TOO_MANY_GROUPS, "asm.groups_to_display", f"{H}#message.asm.groups_to_display")
     ]
     asm = parse(body(asm={"group_id": 1, "groups_to_display": list(range(25))})).asm
     assert asm is not None
@@ -700,7 +703,9 @@ def test_ip_pool_name_length(name: str, ok: bool) -> None:
     if ok:
         assert parse(body(ip_pool_name=name)).ip_pool_name == name
     else:
-        assert errors(body(ip_pool_name=name)) == [(mv.IP_POOL_LENGTH, "ip_pool_name", f"{H}#message.ip_pool_name")]
+        assert errors(body(ip_pool_name=name)) == [
+            (wording.IP_POOL_LENGTH, "ip_pool_name", f"{H}#message.ip_pool_name")
+        ]
 
 
 def test_all_errors_come_back_together() -> None:
@@ -713,17 +718,17 @@ def test_all_errors_come_back_together() -> None:
         "mail_settings": {"sandbox_mode": {"enable": "true"}},
     }
     assert [(field, message) for message, field, _ in errors(payload)] == [
-        ("personalizations.0.to.0.email", mv.INVALID_ADDRESS),
+        ("personalizations.0.to.0.email", wording.INVALID_ADDRESS),
         ("personalizations.0.cc.0.email", "The cc email parameter is required."),
-        ("personalizations.1.to", mv.TO_REQUIRED),
-        ("personalizations.1.subject", mv.SUBJECT_EMPTY),
-        ("from.email", mv.FROM_INVALID),
-        ("subject", mv.SUBJECT_REQUIRED),
-        ("content.0.value", mv.CONTENT_VALUE_EMPTY),
-        ("categories", mv.TOO_MANY_CATEGORIES.format(n=11)),
-        ("categories", mv.CATEGORY_DUPLICATE.format(value="x")),
+        ("personalizations.1.to", wording.TO_REQUIRED),
+        ("personalizations.1.subject", wording.SUBJECT_EMPTY),
+        ("from.email", wording.FROM_INVALID),
+        ("subject", wording.SUBJECT_REQUIRED),
+        ("content.0.value", wording.CONTENT_VALUE_EMPTY),
+        ("categories", wording.TOO_MANY_CATEGORIES.format(n=11)),
+        ("categories", wording.CATEGORY_DUPLICATE.format(value="x")),
         ("send_at", "Invalid type. Expected: integer, given: string."),
-        ("mail_settings.sandbox_mode.enable", mv.SANDBOX_ENABLE),
+        ("mail_settings.sandbox_mode.enable", wording.SANDBOX_ENABLE),
     ]
 
 

@@ -8,7 +8,7 @@ from app.accounts import state as account_state
 from app.accounts.state import AccountState, Capability, Effect
 from app.kernel.errors import CapabilityDenied
 from app.kernel.principal import Principal
-from app.mail import gate as sending
+from app.mail import gate as send_gate
 
 SUSPENDED = "account suspended: this account may log in but cannot send mail. Please contact Support."
 NOT_AUTHORIZED = "You are not authorized to access SendGrid, please contact Support."
@@ -39,19 +39,19 @@ def test_states_that_forbid_sending_raise_the_matrix_wording(state: str, message
     assert not account_state.allows(state, Capability.SEND_MAIL)
     for subject in (state, _principal(state)):
         with pytest.raises(CapabilityDenied) as denied:
-            sending.require_can_send(subject)
+            send_gate.require_can_send(subject)
         assert denied.value.status == 403
         assert str(denied.value) == message
 
 
 def test_activated_accounts_send() -> None:
-    sending.require_can_send("activated")
-    sending.require_can_send(_principal("activated"))
+    send_gate.require_can_send("activated")
+    send_gate.require_can_send(_principal("activated"))
 
 
 def test_a_subuser_cannot_send_while_its_parent_is_suspended() -> None:
     with pytest.raises(CapabilityDenied, match="account suspended"):
-        sending.require_can_send(_principal("activated", parent_state="suspended"))
+        send_gate.require_can_send(_principal("activated", parent_state="suspended"))
     assert _principal("activated", parent_state="activated").allows(Capability.SEND_MAIL)
     assert not _principal("activated", parent_state="suspended").allows(Capability.SEND_MAIL)
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.kernel.errors import BadRequest
-from app.mail import validation as mail_validation
+from app.mail import wording
 from app.mail.message import Address, Asm
 from app.smtp import smtpapi
 
@@ -107,11 +107,11 @@ def test_every_problem_is_reported_at_once_with_mail_sends_wording() -> None:
     assert _problems(header) == [
         'X-SMTPAPI filters.footer must look like {"settings": {"enable": 1, ...}}.',
         smtpapi.TO_INVALID.format(value="not an address"),
-        mail_validation.TOO_MANY_CATEGORIES.format(n=11),
+        wording.TOO_MANY_CATEGORIES.format(n=11),
         "X-SMTPAPI unique_args values must be strings or numbers.",
-        mail_validation.SEND_AT_TOO_FAR,
+        wording.SEND_AT_TOO_FAR,
         "X-SMTPAPI asm_group_id must be an integer.",
-        mail_validation.IP_POOL_LENGTH,
+        wording.IP_POOL_LENGTH,
     ]
 
 

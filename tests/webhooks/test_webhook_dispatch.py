@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from app.kernel.db.session import Database
-from app.webhooks import dispatch as webhooks_dispatch
+from app.webhooks import dispatch as webhook_dispatch
 from tests.conftest import Keys, bearer
 from tests.support.mail import body
 from tests.support.webhooks import SIGNATURE, TIMESTAMP, Receiver, advance, deliveries, dispatch, enable, receiver
@@ -230,7 +230,7 @@ async def test_two_processes_post_each_event_once(
     other = Database(db.url)
     try:
         for _ in range(3):
-            await asyncio.gather(webhooks_dispatch.run_once(db), webhooks_dispatch.run_once(other))
+            await asyncio.gather(webhook_dispatch.run_once(db), webhook_dispatch.run_once(other))
     finally:
         other.dispose()
     posted = [event["sg_event_id"] for post in receiver.posts for event in post.events]

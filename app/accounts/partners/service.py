@@ -12,7 +12,7 @@ from app.accounts import service as accounts
 from app.accounts import state as account_state
 from app.accounts.models import Account
 from app.accounts.partners import rules as provisioning
-from app.console import signin as console
+from app.console import signin as console_signin
 from app.kernel.errors import BadRequest, Forbidden, NotFound
 from app.kernel.principal import Principal
 
@@ -100,4 +100,4 @@ def set_offerings(session: Session, principal: Principal, account_id: str, body:
 
 def start_sso(session: Session, principal: Principal, account_id: str) -> str:
     """A one-time console sign-in code for the account; the console asks the matrix when it is used."""
-    return console.issue_sso_code(session, customer(session, principal, account_id))
+    return console_signin.issue_sso_code(session, customer(session, principal, account_id))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.accounts import passwords
 from app.accounts import service as accounts
 from app.accounts import state as account_state
 from app.accounts.models import Account
@@ -15,7 +16,6 @@ from app.accounts.partners import rules as provisioning
 from app.api_keys import credentials, scopes
 from app.api_keys import service as api_keys
 from app.api_keys.models import ApiKey
-from app.console import passwords
 from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.identity import seed as identity_seed

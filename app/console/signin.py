@@ -14,11 +14,11 @@ from functools import cache
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.accounts import passwords
 from app.accounts import state as account_state
 from app.accounts.models import Account
 from app.accounts.state import AccountState, Capability
 from app.api_keys import credentials
-from app.console import passwords
 from app.console import throttle as login_throttle
 from app.console.models import ConsoleSession, ConsoleSignup, SsoCode
 from app.kernel.db.base import utcnow

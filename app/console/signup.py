@@ -17,10 +17,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.accounts import passwords
 from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.api_keys import credentials
-from app.console import passwords
 from app.console import signin as console_signin
 from app.console.models import ConsoleSignup, ConsoleToken
 from app.kernel.db.base import as_utc, utcnow

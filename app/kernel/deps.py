@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session
 
 from app.accounts.partners import service as partners
 from app.api_keys import auth
-from app.kernel import row_ids
+from app.kernel import json_input, row_ids
 from app.kernel.config import Settings
 from app.kernel.db.session import Database
 from app.kernel.errors import BadRequest, Forbidden, Unauthorized
 from app.kernel.principal import Principal
-from app.mail import body as mail_body
 from app.quotas import edge as rate_limit
 
 bearer_scheme = HTTPBearer(auto_error=False, description="SendGrid API key: `Authorization: Bearer SG...`")
@@ -74,7 +73,7 @@ async def json_body(request: Request) -> Any:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("Bad Request") from None
-    mail_body.refuse_nul_characters(raw, value)
+    json_input.refuse_nul_characters(raw, value)
     return value
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from starlette.requests import ClientDisconnect, Request
 
+from app.kernel import json_input
 from app.kernel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY_BYTES = 30 * 1024 * 1024
@@ -54,7 +55,7 @@ def decode_json(request: Request, raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         pass
     else:
-        refuse_nul_characters(raw, value)
+        json_input.refuse_nul_characters(raw, value)
         return value
     # Only a failed parse pays for the second pass that tells bad UTF-8 from bad JSON.
     try:
@@ -62,30 +63,6 @@ def decode_json(request: Request, raw: bytes) -> Any:
     except UnicodeDecodeError:
         raise UnsupportedMediaType("Invalid UTF8 in request") from None
     raise BadRequest("Bad Request")
-
-
-NUL_REFUSED = "The request contains a NUL character (\\u0000), which is not allowed in any field."
-
-
-def refuse_nul_characters(raw: bytes, value: Any) -> None:
-    """400 for a NUL in any string (PostgreSQL cannot store one); the byte scan keeps the common case cheap."""
-    if b"\\u0000" in raw and _has_nul(value):
-        raise BadRequest(NUL_REFUSED)
-
-
-def _has_nul(value: Any) -> bool:
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
 
 
 def _gunzip(raw: bytes) -> bytes:

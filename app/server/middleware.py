@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.kernel import http_errors
+from app.kernel import http_errors, json_input
 from app.kernel.errors import BadRequest
-from app.mail import body as mail_body
 
 
 class CollapseLeadingSlashes:
@@ -29,7 +28,7 @@ class CollapseLeadingSlashes:
 
 async def _refuse_nul(scope: Scope, send: Send) -> None:
     """400 in the path's error envelope: PostgreSQL cannot compare a NUL, and no SendGrid id holds one."""
-    body = http_errors.error_body(scope["path"], BadRequest(mail_body.NUL_REFUSED))
+    body = http_errors.error_body(scope["path"], BadRequest(json_input.NUL_REFUSED))
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 400, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -7,9 +7,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from app.accounts import bootstrap
+from app.accounts import bootstrap, passwords
 from app.accounts.models import Account
-from app.console import passwords
 from app.kernel.config import Settings
 from app.kernel.db.session import Database
 from app.kernel.errors import BadRequest

@@ -6,9 +6,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from app.accounts import passwords
 from app.accounts.models import Account
 from app.api_keys import auth
-from app.console import passwords
 from app.kernel.db.session import Database
 from app.kernel.errors import CapabilityDenied
 from app.mail import gate as send_gate

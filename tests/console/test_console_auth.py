@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from app.accounts import passwords
 from app.accounts.models import Account
-from app.console import passwords
 from app.console import signin as console_signin
 from app.console import signup as console_signup
 from app.console.models import ConsoleSession, ConsoleSignup, ConsoleToken, LoginThrottle

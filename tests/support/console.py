@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from app.accounts import passwords
 from app.accounts.models import Account
-from app.console import passwords
 from app.inspection import service as inspection
 from app.kernel.db.session import Database
 from app.mail import system as system_mail

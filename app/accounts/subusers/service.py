@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.accounts import passwords
 from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.accounts.state import Capability
-from app.console import passwords
 from app.ips import service as ips
 from app.kernel.errors import BadRequest, ErrorDetail, Forbidden, NotFound
 from app.kernel.principal import Principal

@@ -1,4 +1,4 @@
-"""Console passwords: argon2 hashes via passlib (the `libpass` distribution)."""
+"""Account passwords (console sign-in, subusers, seeds): argon2 hashes via passlib (the `libpass` distribution)."""
 
 from __future__ import annotations
 

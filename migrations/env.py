@@ -1,4 +1,4 @@
-"""Alembic environment: metadata from app.db; URL from the caller, else from Settings."""
+"""Alembic environment: metadata from every area's tables (app.models); URL from the caller, else from Settings."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, func, 
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Account
-from app.console import html_view
 from app.inspection import service as inspection
 from app.kernel.errors import BadRequest, NotFound
+from app.mail import html as mail_html
 from app.mail import system as system_mail
 from app.mail.models import Envelope, Event, Message, Recipient
 
@@ -186,7 +186,7 @@ def view(session: Session, mailbox: Mailbox, message_id: str, position: int) -> 
         envelopes=envelopes, position=position, parsed=parsed,
         raw=raw[:MAX_RAW_SHOWN].decode("utf-8", "replace"), raw_truncated=len(raw) > MAX_RAW_SHOWN,
         recipients=[RecipientView(r, events[r.id]) for r in recipients],
-        links=html_view.links(parsed.html, parsed.text), remote_content=html_view.has_remote_content(parsed.html or ""),
+        links=mail_html.links(parsed.html, parsed.text), remote_content=mail_html.has_remote_content(parsed.html or ""),
     )  # fmt: skip
 
 
@@ -197,7 +197,7 @@ def html_document(session: Session, mailbox: Mailbox, message_id: str, position:
     if parsed.html is None:
         raise NotFound("this message has no html part")
     inline = {p.content_id: (p.content_type, p.payload) for p in parsed.attachments if p.content_id}
-    return html_view.inline_document(parsed.html, inline)
+    return mail_html.inline_document(parsed.html, inline)
 
 
 def raw(session: Session, mailbox: Mailbox, message_id: str, position: int) -> bytes:

@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-from app.console import html_view
 from app.delivery import fates as delivery_fates
 from app.delivery import rules_source as delivery_rules_source
 from app.delivery.fates import Context, Plan, Step
 from app.delivery.models import PendingEvent
 from app.kernel.db.base import table_of
 from app.kernel.db.session import Database
+from app.mail import html as mail_html
 from app.mail.message import OutboundMessage
 from app.mail.models import Event, Recipient
 from app.suppressions import service as suppressions
@@ -90,7 +90,7 @@ def context_of(message: OutboundMessage) -> Context:
     """The send's unsubscribe group and first link (what clicks and group unsubscribes report)."""
     html = next((c.value for c in message.content if c.type == "text/html"), None)
     text = next((c.value for c in message.content if c.type == "text/plain"), None)
-    links = html_view.links(html, text)
+    links = mail_html.links(html, text)
     return Context(group_id=message.asm.group_id if message.asm else None, link=links[0] if links else None)
 
 

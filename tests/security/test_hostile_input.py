@@ -3,6 +3,7 @@ and the server keeps serving."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -157,7 +158,9 @@ def _raw_request(base_url: str, payload: bytes, *, timeout: float = 30) -> bytes
     """Send bytes on a fresh socket; everything the server answers until it closes (or the timeout)."""
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(payload)
+        # The server may answer and close before a large payload is all sent; its answer is still read.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(payload)
         received = b""
         try:
             while chunk := sock.recv(65536):

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.accounts.partners import schemas as partner_schemas
 from app.accounts.partners import service as partners
+from app.accounts.partners.deps import PartnerDep
 from app.ips import schemas
 from app.ips import service as ips
-from app.kernel.deps import JsonBody, PartnerDep, SessionDep, SettingsDep, optional_int, scoped
+from app.kernel.deps import JsonBody, SessionDep, SettingsDep, optional_int, scoped
 from app.kernel.error_schemas import error_responses, json_request_body
 from app.kernel.principal import Principal
 from app.kernel.timestamps import epoch

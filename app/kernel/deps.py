@@ -12,7 +12,6 @@ from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session
 
-from app.accounts.partners import service as partners
 from app.api_keys import auth
 from app.kernel import json_input, row_ids
 from app.kernel.config import Settings
@@ -117,12 +116,3 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-
-
-def partner_principal(principal: PrincipalDep) -> Principal:
-    """An authenticated partner key; any other key gets 403 (customers are reached with On-Behalf-Of)."""
-    partners.require_partner(principal)
-    return principal
-
-
-PartnerDep = Annotated[Principal, Depends(partner_principal)]

@@ -10,8 +10,9 @@ from app.accounts.models import Account
 from app.accounts.partners import rules as provisioning
 from app.accounts.partners import schemas
 from app.accounts.partners import service as partners
+from app.accounts.partners.deps import PartnerDep
 from app.console import router as console
-from app.kernel.deps import JsonBody, PartnerDep, SessionDep
+from app.kernel.deps import JsonBody, SessionDep
 from app.kernel.error_schemas import error_responses, json_request_body
 from app.kernel.timestamps import rfc3339
 

@@ -101,7 +101,7 @@ def keys(db: Database) -> Keys:
 
 @pytest.fixture
 def settings(scratch_dir: Path) -> Settings:
-    # Most tests send from addresses nobody verified; tests/api/test_sender_enforcement.py turns the check on.
+    # Most tests send from addresses nobody verified; tests/identity/test_sender_enforcement.py turns the check on.
     return Settings(data_dir=scratch_dir / "data", require_verified_sender=False)
 
 

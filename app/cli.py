@@ -8,11 +8,11 @@ import json
 import os
 import signal
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy.orm import Session
 
 from app.accounts import bootstrap
 from app.accounts import service as accounts
@@ -20,7 +20,7 @@ from app.accounts.models import Account
 from app.api_keys import scopes
 from app.api_keys import service as api_keys
 from app.kernel.config import Settings, describe_settings, get_settings
-from app.kernel.db import maintenance, migrate
+from app.kernel.db import migrate
 from app.kernel.db.session import Database
 from app.kernel.errors import SendGridError
 from app.server import http_protocol
@@ -35,15 +35,6 @@ def _database(settings: Settings) -> Database:
     url = settings.resolved_database_url()
     migrate.upgrade(url)
     return Database(url)
-
-
-def _bootstrap(session: Session, settings: Settings) -> bootstrap.Report:
-    return bootstrap.bootstrap(
-        session,
-        api_key=settings.api_key,
-        partner_api_key=settings.partner_api_key,
-        default_plan=settings.default_plan,
-    )
 
 
 def _print_report(report: bootstrap.Report) -> None:
@@ -64,7 +55,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(SQLITE_WORKERS_REFUSED, file=sys.stderr)
         return 2
     with db.session() as session:
-        _print_report(_bootstrap(session, settings))
+        _print_report(bootstrap.from_settings(session, settings))
     db.dispose()
     host = args.host or settings.host
     port = args.port or settings.http_port
@@ -116,7 +107,7 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, bootstrap on first start, then run the SMTP relay alone until SIGINT or SIGTERM."""
     db = _database(settings)
     with db.session() as session:
-        _print_report(_bootstrap(session, settings))
+        _print_report(bootstrap.from_settings(session, settings))
     try:
         asyncio.run(_relay_until_stopped(settings, db))
     finally:
@@ -153,7 +144,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     document = _load_document(Path(args.file))
     db = _database(settings)
     with db.session() as session:
-        _bootstrap(session, settings)
+        bootstrap.from_settings(session, settings)
         _print_report(bootstrap.apply_seed(session, document))
     return 0
 
@@ -179,8 +170,8 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(settings)
     with db.session() as session:
-        maintenance.clear_all(session)
-        _print_report(_bootstrap(session, settings))
+        _, report = bootstrap.reset(session, settings)
+        _print_report(report)
     print("All data removed; the partner and 'default' accounts were created again.")
     return 0
 
@@ -200,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Settings (environment variables):\n" + describe_settings(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('sendgrid-mirror')}")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="apply migrations, bootstrap on first start, run the mirror")
     serve.add_argument(

@@ -20,6 +20,8 @@ from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.identity import seed as identity_seed
 from app.ips import service as ips
+from app.kernel.config import Settings
+from app.kernel.db import maintenance
 from app.kernel.db.base import utcnow
 from app.kernel.errors import BadRequest
 
@@ -58,6 +60,22 @@ def bootstrap(
     if default_plan and default is not None:
         identity_seed.give_plan(default, default_plan)
     return report
+
+
+def from_settings(session: Session, settings: Settings) -> Report:
+    """`bootstrap` with the keys and plan the settings name."""
+    return bootstrap(
+        session,
+        api_key=settings.api_key,
+        partner_api_key=settings.partner_api_key,
+        default_plan=settings.default_plan,
+    )
+
+
+def reset(session: Session, settings: Settings) -> tuple[dict[str, int], Report]:
+    """Back to the first start: every row removed, then the bootstrap accounts and configured keys again."""
+    removed = maintenance.clear_all(session)
+    return removed, from_settings(session, settings)
 
 
 def _ensure_key(session: Session, account: Account, raw: str | None, name: str, report: Report) -> None:

@@ -1,18 +1,21 @@
-"""Run Alembic migrations from code (used by `sgmirror serve`/`migrate` and the tests)."""
+"""Run Alembic migrations from code (used by `sgmirror serve`/`migrate` and the tests).
+
+The migrations sit at the top of the repository and install as the package `app.migrations`, so they are
+found the same way in a source checkout and in an installed wheel.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(files("app.migrations")))
+    config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = database_url
     return config
 

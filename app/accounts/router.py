@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.accounts import admin, schemas
-from app.kernel.deps import AdminDep, JsonBody, SessionDep
+from app.accounts import admin, bootstrap, schemas
+from app.kernel.deps import AdminDep, JsonBody, SessionDep, SettingsDep
 from app.kernel.error_schemas import error_responses, json_request_body
 from app.kernel.timestamps import rfc3339
 
@@ -50,3 +50,14 @@ def get_mirror_account(session: SessionDep, account: str) -> schemas.Account:
 def set_mirror_account_state(session: SessionDep, account: str, body: JsonBody) -> schemas.Account:
     """Set any state (suspended and banned included); the state's effects apply at once."""
     return _account(admin.set_state(session, account, body))
+
+
+@router.post("/reset", response_model=schemas.ResetReport, responses=error_responses(403))
+def reset_mirror(session: SessionDep, settings: SettingsDep) -> schemas.ResetReport:
+    """Back to the first start: every message, event, setting and account removed, then bootstrapped again.
+
+    The partner and `default` accounts and the configured keys (`SGMIRROR_API_KEY`, `SGMIRROR_PARTNER_API_KEY`)
+    come back; a key made at first start without a configured one is replaced, and the new one is in `bootstrap`.
+    """
+    removed, report = bootstrap.reset(session, settings)
+    return schemas.ResetReport(removed=removed, bootstrap=report.lines)

@@ -27,3 +27,8 @@ class AccountList(BaseModel):
 
 class StateChange(BaseModel):
     state: Literal["activated", "suspended", "deactivated", "banned", "indeterminate"]
+
+
+class ResetReport(BaseModel):
+    removed: dict[str, int]
+    bootstrap: list[str]

@@ -3,19 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.runtime
 
 .PHONY: help run test lint check system-deps openapi bench bench-smtp bench-pg clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+
+# Running needs the package alone; the test extra (browsers' driver, schemathesis, linters) is for `make test`.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP) ## run the mirror (HTTP 8090) on the embedded SQLite database in ./data
+run: $(RUN_STAMP) ## run the mirror (HTTP 8090) on the embedded SQLite database in ./data
 	$(BIN)/sgmirror serve
 
 system-deps: ## install the system packages the test suite uses (PostgreSQL, Node), when run as root

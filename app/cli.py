@@ -1,4 +1,4 @@
-"""`sgmirror`: serve, smtp, migrate, seed, create-key, reset, openapi."""
+"""`sgmirror`: serve, smtp, migrate, seed, create-key, reset, cert, openapi."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -19,11 +20,13 @@ from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.api_keys import scopes
 from app.api_keys import service as api_keys
+from app.kernel import tls
 from app.kernel.config import Settings, describe_settings, get_settings
 from app.kernel.db import migrate
 from app.kernel.db.session import Database
 from app.kernel.errors import SendGridError
 from app.server import http_protocol
+from app.server import workers as processes
 
 SQLITE_WORKERS_REFUSED = (
     "sgmirror: --workers above 1 needs PostgreSQL (SGMIRROR_DATABASE_URL=postgresql://...): processes "
@@ -44,8 +47,6 @@ def _print_report(report: bootstrap.Report) -> None:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, bootstrap on first start, then run uvicorn (and the relay) in one process or N workers."""
-    import uvicorn
-
     if args.workers < 1:
         print("sgmirror: --workers must be 1 or more.", file=sys.stderr)
         return 2
@@ -70,23 +71,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "port": port,
         "log_level": settings.log_level.lower(),
         "access_log": args.access_log,
-        # Header size and slow-client limits (see app/http_protocol.py).
+        # Header size and slow-client limits, and HTTPS (see app/server/http_protocol.py).
         "http": http_protocol.GuardedHttpToolsProtocol,
     }
+    config = processes.ServeConfig(**options, workers=args.workers)
+    try:
+        https = processes.bind_https(config, settings)
+    except OSError as error:
+        print(f"sgmirror: cannot listen for HTTPS on {host}:{settings.https_port}: {error}", file=sys.stderr)
+        return 2
+    if config.https is not None:
+        print(
+            f"sendgrid-mirror: HTTPS API on https://{host}:{config.https[0]} (`sgmirror cert` to trust it)", flush=True
+        )
     if args.workers == 1:
         if settings.smtp_enabled:
             ports = _smtp_ports(host, settings.smtp_port, settings.smtps_port)
             print(f"sendgrid-mirror: SMTP relay on {ports}", flush=True)
-        uvicorn.run(**options)
+        processes.serve_one(config, https)
         return 0
-    return _serve_workers(options, workers=args.workers, settings=get_settings())
+    return _serve_workers(config, https, settings=get_settings())
 
 
-def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings) -> int:
-    """N uvicorn workers; the parent binds HTTP and the relay's two ports once and every worker serves them."""
-    from app.server import workers as processes
-
-    config = processes.ServeConfig(**options, workers=workers)
+def _serve_workers(config: processes.ServeConfig, https: socket.socket | None, *, settings: Settings) -> int:
+    """N uvicorn workers; the parent binds HTTP(S) and the relay's two ports once and every worker serves them."""
     if settings.smtp_enabled:
         try:
             config.smtp_listeners = processes.bind_relay(settings)
@@ -94,8 +102,8 @@ def _serve_workers(options: dict[str, Any], *, workers: int, settings: Settings)
             print(f"sgmirror: cannot listen for SMTP on {settings.host}: {error}", file=sys.stderr)
             return 2
         ports = _smtp_ports(settings.host, *config.smtp_listeners.ports())
-        print(f"sendgrid-mirror: SMTP relay on {ports}; one listener per port, {workers} workers", flush=True)
-    processes.serve_many(config)
+        print(f"sendgrid-mirror: SMTP relay on {ports}; one listener per port, {config.workers} workers", flush=True)
+    processes.serve_many(config, https)
     return 0
 
 
@@ -176,6 +184,36 @@ def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+TRUST_HELP = """\
+Certificate of the HTTPS API and the SMTP relay (no private key): {path}
+{origin}
+HTTPS API: https://{host}:{port}
+
+Trust it from a client, with certificate checks left on:
+  Python (the sendgrid SDK, urllib):  SSL_CERT_FILE={path}
+  Python requests:                    REQUESTS_CA_BUNDLE={path}
+  Node (@sendgrid/client, /mail):     NODE_EXTRA_CA_CERTS={path}
+  curl:                               curl --cacert {path} https://{host}:{port}/_mirror/health
+  PHP:                                openssl.cafile={path} and curl.cainfo={path} in php.ini
+  Java:                               keytool -importcert -noprompt -alias sendgrid-mirror -file {path} \\
+                                        -keystore mirror.jks -storepass changeit
+                                      java -Djavax.net.ssl.trustStore=mirror.jks \\
+                                        -Djavax.net.ssl.trustStorePassword=changeit ...
+SSL_CERT_FILE replaces the system's certificate authorities for that process; the others add to them."""
+
+
+def cmd_cert(args: argparse.Namespace, settings: Settings) -> int:
+    """Print where the certificate is (made now on first use) and how to trust it from common clients."""
+    origin = (
+        "Given by SGMIRROR_TLS_CERT."
+        if settings.tls_cert is not None
+        else "Made by the mirror for localhost, 127.0.0.1 and ::1 (SGMIRROR_TLS_CERT / _KEY to use your own)."
+    )
+    path = tls.trust_file(settings)
+    print(TRUST_HELP.format(path=path.resolve(), origin=origin, host=settings.host, port=settings.https_port))
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> int:
     from app.main import create_app
 
@@ -209,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     key.add_argument("--name", default="cli key")
     key.add_argument("--scopes", nargs="*", help="scopes (default: full access)")
     commands.add_parser("reset", help="remove all data and bootstrap again")
+    commands.add_parser("cert", help="where the HTTPS and relay certificate is, and how to trust it")
     commands.add_parser("openapi", help="print the served OpenAPI document as YAML")
     return parser
 
@@ -220,6 +259,7 @@ COMMANDS = {
     "seed": cmd_seed,
     "create-key": cmd_create_key,
     "reset": cmd_reset,
+    "cert": cmd_cert,
     "openapi": cmd_openapi,
 }
 

@@ -127,6 +127,8 @@ def mirror_env(port: int, data_dir: Path, database_url: str | None) -> dict[str,
         SGMIRROR_REQUIRE_VERIFIED_SENDER="false",
         # The relay runs in the same process; bench.smtp turns it on, on free ports.
         SGMIRROR_SMTP_ENABLED="false",
+        # The HTTPS listener costs nothing while unused; a free port keeps it out of the way.
+        SGMIRROR_HTTPS_PORT="0",
     )
     if database_url:
         env["SGMIRROR_DATABASE_URL"] = database_url

@@ -28,8 +28,10 @@ class Settings(BaseSettings):
     smtp_allow_plaintext_auth: bool = Field(
         False, description="Offer SMTP AUTH before STARTTLS to loopback clients (otherwise only over TLS)"
     )
+    https_port: int = Field(8091, description="HTTPS port of the same API (`sgmirror cert` says how to trust it)")
+    https_enabled: bool = Field(True, description="Serve the API over TLS on https_port as well as plain on http_port")
     tls_cert: Path | None = Field(
-        None, description="PEM certificate (chain) for the SMTP relay; default: self-signed, made in the data dir"
+        None, description="PEM certificate (chain) for HTTPS and the SMTP relay; default: self-signed, in the data dir"
     )
     tls_key: Path | None = Field(None, description="PEM private key of tls_cert, when it is not in the same file")
     api_key: str | None = Field(

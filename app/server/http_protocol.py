@@ -7,14 +7,21 @@ body, so one slow or oversized client could hold a connection (and its memory) f
   response) → the connection closes, as nginx's `client_header_timeout` does;
 - a body that stalls for `BODY_IDLE_TIMEOUT` seconds → the connection closes (nginx's `client_body_timeout`).
 Once a request is fully received nothing is timed: long polls and slow handlers are untouched.
+
+HTTPS is the same protocol with TLS in between: connections accepted on a port given to `serve_tls_on`
+complete a handshake first (within `HEADER_TIMEOUT`), then speak HTTP as above (see `tls_transport`), so
+one server and one app serve both ports.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 from typing import Any, Final
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.server.tls_transport import TlsSession, TlsTransport
 
 MAX_HEADER_BYTES: Final = 64 * 1024
 HEADER_TIMEOUT: Final = 10.0
@@ -24,6 +31,20 @@ _TOO_LARGE: Final = (
     b"content-length: 71\r\nconnection: close\r\n\r\n"
     b'{"errors":[{"field":null,"message":"request header fields too large"}]}'
 )
+
+
+# Listening ports of this process whose connections are TLS, with the context each uses.
+_tls_ports: dict[int, ssl.SSLContext] = {}
+
+
+def serve_tls_on(port: int, context: ssl.SSLContext) -> None:
+    """Connections this process accepts on `port` begin with a TLS handshake (HTTPS)."""
+    _tls_ports[port] = context
+
+
+def _tls_context(transport: asyncio.BaseTransport) -> ssl.SSLContext | None:
+    local = transport.get_extra_info("sockname")
+    return _tls_ports.get(local[1]) if isinstance(local, tuple) and len(local) >= 2 else None
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -37,16 +58,46 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._deadline: float | None = None
         self._on_deadline: Any = None
+        self._tls: TlsSession | None = None
+        self._raw: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        context = _tls_context(transport)
+        if context is None:
+            self._serve(transport)
+            return
+        self._tls, self._raw = TlsSession(transport, context), transport
+        self._arm(HEADER_TIMEOUT, transport.close)  # the handshake shares the headers' deadline
+
+    def _serve(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)
         self._await_headers()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
+        if self._tls is not None and not self._tls.established:
+            return  # the TLS handshake never finished: HTTP never began on this connection
         super().connection_lost(exc)
 
+    def _decrypted(self, data: bytes) -> bytes | None:
+        """HTTPS: the plaintext of `data`, serving HTTP once the handshake completes; None when closing."""
+        assert self._tls is not None
+        assert self._raw is not None
+        was_established = self._tls.established
+        plain = self._tls.receive(data)
+        if plain is None:
+            self._raw.close()
+            return None
+        if self._tls.established and not was_established:
+            self._serve(TlsTransport(self._raw, self._tls))
+        return plain
+
     def data_received(self, data: bytes) -> None:
+        if self._tls is not None:
+            plain = self._decrypted(data)
+            if not plain:
+                return
+            data = plain
         super().data_received(data)
         if self._reading_headers and not self.transport.is_closing():
             # Counted after parsing: bytes of a chunk that completed the headers belong to the body.

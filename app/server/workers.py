@@ -7,14 +7,19 @@ database, each with its own writer, relay sessions and scheduler pass (`FOR UPDA
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from app.kernel import tls
 from app.kernel.config import Settings
+from app.server import http_protocol
+from app.server.listeners import listening_socket
 from app.smtp import server as smtp_server
-from app.smtp import tls
 
 # uvicorn's supervisor kills a worker that does not answer its ping within this time (5 s by default). On a
 # busy machine a worker under load or still importing the app can take longer than that; being killed loses
@@ -23,18 +28,46 @@ HEALTHCHECK_SECONDS = 60
 
 
 class ServeConfig(uvicorn.Config):
-    """uvicorn's config plus the relay's listeners; multiprocessing passes both sockets to each worker."""
+    """uvicorn's config plus the relay's listeners and HTTPS; multiprocessing passes them to each worker."""
 
     smtp_listeners: smtp_server.Listeners | None = None
+    # The HTTPS port and the certificate files: a context is made in each process (it does not pickle).
+    https: tuple[int, Path, Path | None] | None = None
 
     def __init__(self, app: str, **options: Any) -> None:
         super().__init__(app, timeout_worker_healthcheck=HEALTHCHECK_SECONDS, **options)
 
     def load(self) -> None:
-        # Runs in the worker before the app is built, so its lifespan serves the shared relay sockets.
+        # Runs in the serving process before the app is built, so its lifespan serves the shared relay sockets.
         if self.smtp_listeners is not None:
             smtp_server.adopt(self.smtp_listeners)
+        if self.https is not None:
+            port, cert, key = self.https
+            http_protocol.serve_tls_on(port, tls.context_for(cert, key))
         super().load()
+
+
+def bind_https(config: ServeConfig, settings: Settings) -> socket.socket | None:
+    """The HTTPS listener (its certificate made once, here), or None when HTTPS is switched off."""
+    if not settings.https_enabled:
+        return None
+    cert, key = tls.certificate_files(settings)
+    tls.trust_file(settings)  # the file `sgmirror cert` names, there from the first start
+    sock = listening_socket(config.host, settings.https_port)
+    config.https = (sock.getsockname()[1], cert, key)
+    return sock
+
+
+def serve_one(config: ServeConfig, https: socket.socket | None) -> None:
+    """uvicorn in this process, on the HTTP port and the HTTPS listener."""
+    sockets = [config.bind_socket(), *([https] if https else [])]
+    try:
+        # uvicorn re-raises the SIGINT it stopped on; a clean stop ends with status 0, as `uvicorn.run` does.
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 def bind_relay(settings: Settings) -> smtp_server.Listeners:
@@ -43,13 +76,15 @@ def bind_relay(settings: Settings) -> smtp_server.Listeners:
     return smtp_server.bind(settings)
 
 
-def serve_many(config: ServeConfig) -> None:
+def serve_many(config: ServeConfig, https: socket.socket | None) -> None:
     """Bind HTTP once and supervise `config.workers` worker processes until SIGINT or SIGTERM."""
     sock = config.bind_socket()
     try:
-        Multiprocess(config, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock, *([https] if https else [])]).run()
     finally:
         sock.close()
+        if https is not None:
+            https.close()
         if config.smtp_listeners is not None:
             config.smtp_listeners.smtp.close()
             config.smtp_listeners.smtps.close()

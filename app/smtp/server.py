@@ -20,9 +20,10 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP
 
+from app.kernel import tls
 from app.kernel.config import Settings
 from app.kernel.db.session import Database
-from app.smtp import tls
+from app.server.listeners import listening_socket
 from app.smtp.handler import RelayHandler
 
 HOSTNAME: Final = "smtp.sendgrid-mirror.local"
@@ -138,24 +139,12 @@ _adopted: list[Listeners] = []
 
 def bind(settings: Settings) -> Listeners:
     """Bind and listen on SGMIRROR_HOST at both relay ports (0 picks free ports), as uvicorn binds HTTP."""
-    smtp = _listening_socket(settings.host, settings.smtp_port)
+    smtp = listening_socket(settings.host, settings.smtp_port)
     try:
-        return Listeners(smtp=smtp, smtps=_listening_socket(settings.host, settings.smtps_port))
+        return Listeners(smtp=smtp, smtps=listening_socket(settings.host, settings.smtps_port))
     except BaseException:
         smtp.close()
         raise
-
-
-def _listening_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(socket.SOMAXCONN)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
 
 
 def adopt(listeners: Listeners) -> None:

@@ -26,7 +26,7 @@ KNOWN_KEY = "SG.ciKnownKey00000000000.ciKnownSecret00000000000000000000000000000
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
     # `serve` also starts the SMTP relay: on free ports, so concurrent runs never collide.
-    env.update(SGMIRROR_SMTP_PORT="0", SGMIRROR_SMTPS_PORT="0")
+    env.update(SGMIRROR_SMTP_PORT="0", SGMIRROR_SMTPS_PORT="0", SGMIRROR_HTTPS_PORT="0")
     env.update(SGMIRROR_DATA_DIR=str(data_dir), SGMIRROR_HTTP_PORT=str(free_port()), **extra)
     return env
 

@@ -86,6 +86,7 @@ def served(built: tuple[Path, Path], tmp_path: Path) -> Iterator[str]:
         SGMIRROR_HTTP_PORT=str(port),
         SGMIRROR_SMTP_PORT="0",
         SGMIRROR_SMTPS_PORT="0",
+        SGMIRROR_HTTPS_PORT="0",
         SGMIRROR_API_KEY=KNOWN_KEY,
         SGMIRROR_REQUIRE_VERIFIED_SENDER="false",
     )

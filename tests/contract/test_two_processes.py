@@ -252,7 +252,7 @@ def test_a_due_message_is_delivered_by_one_worker_only(cluster: Cluster) -> None
 
 def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
-    env.update(SGMIRROR_DATA_DIR=str(tmp_path), SGMIRROR_HTTP_PORT=str(postgres.free_port()))
+    env.update(SGMIRROR_DATA_DIR=str(tmp_path), SGMIRROR_HTTP_PORT=str(postgres.free_port()), SGMIRROR_HTTPS_PORT="0")
     done = subprocess.run([sys.executable, "-m", "app", "serve", "--workers", "2"], env=env, capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 2

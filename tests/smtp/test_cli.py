@@ -35,6 +35,7 @@ PORTS = re.compile(r"SMTP relay on 127\.0\.0\.1:(\d+) \(STARTTLS\) and 127\.0\.0
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
     env.update(SGMIRROR_DATA_DIR=str(data_dir), SGMIRROR_API_KEY=KEY, SGMIRROR_REQUIRE_VERIFIED_SENDER="false")
+    env.update(SGMIRROR_HTTPS_PORT="0")
     env.update(extra)
     return env
 

@@ -10,10 +10,10 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from app.kernel import tls
 from app.kernel.config import Settings
 from app.kernel.db.session import Database
 from app.smtp import server as smtp_server
-from app.smtp import tls
 from tests.smtp.conftest import HOST
 
 pytestmark = pytest.mark.anyio

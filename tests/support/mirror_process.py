@@ -21,6 +21,7 @@ class MirrorProcess:
     url: str
     smtp_port: int
     log: Path
+    https_url: str
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
@@ -100,11 +101,12 @@ def _tcp_table() -> list[tuple[int, int, str, str]]:
 def start(data_dir: Path, *, workers: int = 1, **settings: str) -> MirrorProcess:
     """Start `sgmirror serve --workers N` on free loopback ports with SGMIRROR_<NAME> settings; wait for HTTP."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    port, smtp_port = free_port(), free_port()
+    port, smtp_port, https_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
     env.update(
         SGMIRROR_DATA_DIR=str(data_dir), SGMIRROR_HOST="127.0.0.1", SGMIRROR_HTTP_PORT=str(port),
         SGMIRROR_SMTP_PORT=str(smtp_port), SGMIRROR_SMTPS_PORT=str(free_port()), SGMIRROR_LOG_LEVEL="info",
+        SGMIRROR_HTTPS_PORT=str(https_port),
     )  # fmt: skip
     env.update({f"SGMIRROR_{name.upper()}": value for name, value in settings.items()})
     log = data_dir / f"serve-{port}.log"
@@ -117,7 +119,7 @@ def start(data_dir: Path, *, workers: int = 1, **settings: str) -> MirrorProcess
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-    mirror = MirrorProcess(process, f"http://127.0.0.1:{port}", smtp_port, log)
+    mirror = MirrorProcess(process, f"http://127.0.0.1:{port}", smtp_port, log, f"https://127.0.0.1:{https_port}")
     try:
         wait_until_up(mirror.url, seconds=120)
     except RuntimeError:

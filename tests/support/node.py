@@ -40,11 +40,17 @@ def skip_or_fail(message: str) -> NoReturn:
 class NodeRunner:
     node: str
 
-    def run(self, script: str, payload: dict[str, Any], timeout: float = RUN_TIMEOUT) -> dict[str, Any]:
-        """Run tests/node/<script> with `payload` as JSON on stdin; returns the JSON object it prints last."""
+    def run(
+        self, script: str, payload: dict[str, Any], timeout: float = RUN_TIMEOUT, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Run tests/node/<script> with `payload` as JSON on stdin (and `env` added to the environment).
+
+        Returns the JSON object the script prints last.
+        """
         try:
             done = subprocess.run(
                 [self.node, str(NODE_DIR / script)],
+                env={**os.environ, **env} if env else None,
                 input=json.dumps(payload),
                 capture_output=True,
                 text=True,

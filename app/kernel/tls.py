@@ -1,4 +1,4 @@
-"""The relay's TLS: the configured certificate, or a self-signed one made once in the data dir."""
+"""The TLS of HTTPS and the relay: the configured certificate, or a self-signed one made once in the data dir."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from app.kernel.config import Settings
 
-SELF_SIGNED_NAME: Final = "smtp-tls.pem"
+SELF_SIGNED_NAME: Final = "smtp-tls.pem"  # key and certificate (the name predates HTTPS)
+TRUST_NAME: Final = "tls-cert.pem"  # the certificate alone, for clients to trust
 COMMON_NAME: Final = "sendgrid-mirror"
 _VALID_DAYS: Final = 3650
 
 
 def server_context(settings: Settings) -> ssl.SSLContext:
-    """A server-side context (TLS 1.2+) holding the relay's certificate and key."""
-    cert, key = certificate_files(settings)
+    """A server-side context (TLS 1.2+) holding the mirror's certificate and key."""
+    return context_for(*certificate_files(settings))
+
+
+def context_for(cert: Path, key: Path | None) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return context
@@ -40,17 +44,34 @@ def certificate_files(settings: Settings) -> tuple[Path, Path | None]:
     return path, None
 
 
+def trust_file(settings: Settings) -> Path:
+    """The certificate clients should trust, without the private key: SGMIRROR_TLS_CERT, or the self-signed one."""
+    cert, _ = certificate_files(settings)
+    if settings.tls_cert is not None:
+        return cert
+    path = settings.data_dir / TRUST_NAME
+    certificates = x509.load_pem_x509_certificates(cert.read_bytes())
+    pem = b"".join(c.public_bytes(serialization.Encoding.PEM) for c in certificates)
+    if not path.exists() or path.read_bytes() != pem:
+        _write_atomically(path, pem)
+    return path
+
+
 def write_self_signed(path: Path, *, host: str) -> None:
     """Key and certificate in one PEM file, written atomically (so concurrent first starts stay consistent)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ) + _certificate(key, host).public_bytes(serialization.Encoding.PEM)
+    _write_atomically(path, pem)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".smtp-tls-")
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tls-")
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
+            file.write(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

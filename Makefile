@@ -13,9 +13,10 @@ help: ## list the targets
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Running needs the package alone; the test extra (browsers' driver, schemathesis, linters) is for `make test`.
+# Running needs the package alone (no byte-compiling up front: only what is imported gets compiled); the
+# test extra (the browser driver, schemathesis, linters) is for `make test`.
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -e .
 	touch $(RUN_STAMP)
 
 $(STAMP): pyproject.toml | $(BIN)/python

@@ -19,9 +19,9 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -e .
 	touch $(RUN_STAMP)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml plugins/pytest-sendgrid-mirror/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test]" -e plugins/pytest-sendgrid-mirror
 	touch $(STAMP) $(RUN_STAMP)
 
 run: $(RUN_STAMP) ## run the mirror (HTTP 8090) on the embedded SQLite database in ./data

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -20,7 +21,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.api_keys import scopes
 from app.api_keys import service as api_keys
-from app.kernel import tls
+from app.kernel import deps, tls
 from app.kernel.config import Settings, describe_settings, get_settings
 from app.kernel.db import migrate
 from app.kernel.db.session import Database
@@ -60,6 +61,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     db.dispose()
     host = args.host or settings.host
     port = args.port or settings.http_port
+    if not settings.admin_token and not deps.is_loopback(host):
+        settings = _with_generated_admin_token(settings, host)
     print(f"sendgrid-mirror: HTTP API on http://{host}:{port} (database: {db.engine.dialect.name})", flush=True)
     # Each worker (or the lifespan of the only process) reads its settings anew: the relay binds where HTTP does.
     os.environ["SGMIRROR_HOST"] = host
@@ -91,6 +94,19 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         processes.serve_one(config, https)
         return 0
     return _serve_workers(config, https, settings=get_settings())
+
+
+def _with_generated_admin_token(settings: Settings, host: str) -> Settings:
+    """Other machines can reach a non-loopback address: the admin API then needs a token, made here if unset."""
+    token = secrets.token_urlsafe(24)
+    os.environ["SGMIRROR_ADMIN_TOKEN"] = token  # the app (and each worker) reads its settings from the environment
+    get_settings.cache_clear()
+    print(
+        f"sendgrid-mirror: {host} is reachable from other machines, so /_mirror needs a token; this start's "
+        f"(shown once; set SGMIRROR_ADMIN_TOKEN to choose it): {token}",
+        flush=True,
+    )
+    return get_settings()
 
 
 def _serve_workers(config: processes.ServeConfig, https: socket.socket | None, *, settings: Settings) -> int:

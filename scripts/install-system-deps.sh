@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Python: PostgreSQL server binaries (the tests start their own
-# throwaway server), Node.js with npm (the Node SDK contract tests; tests/support/node.py runs `npm ci`) and
-# Debian's chromium (the web console tests in tests/browser).
+# throwaway server), Node.js with npm (the Node SDK contract tests; tests/support/node.py runs `npm ci`),
+# Debian's chromium (the web console tests in tests/browser) and podman with debootstrap (the container
+# image test in tests/contract/test_container.py).
 # Does nothing when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
 
@@ -12,6 +13,11 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # Headless Chromium for the console browser tests (driven by playwright; never `playwright install`).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The container image test: podman builds and runs the image on a base made here with debootstrap.
+for tool in podman runc debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+command -v newuidmap >/dev/null 2>&1 || missing+=(uidmap)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

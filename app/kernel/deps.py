@@ -96,11 +96,11 @@ def require_admin(request: Request) -> None:
             raise Unauthorized()
         return
     host = request.client.host if request.client else ""
-    if not _is_loopback(host):
+    if not is_loopback(host):
         raise Forbidden("the mirror admin API is open to loopback callers only; set SGMIRROR_ADMIN_TOKEN")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

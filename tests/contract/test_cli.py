@@ -111,3 +111,43 @@ def test_help_documents_every_setting() -> None:
         "ADMIN_TOKEN",
     ):
         assert f"SGMIRROR_{name} " in help_text
+
+
+def test_a_mirror_other_machines_can_reach_guards_its_admin_api_with_a_token_it_prints_once(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data", SGMIRROR_HOST="0.0.0.0", SGMIRROR_API_KEY=KNOWN_KEY)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = _first_lines_until_ready(process)
+        token = re.search(
+            r"/_mirror needs a token; .*\(shown once; set SGMIRROR_ADMIN_TOKEN to choose it\): (\S+)", output
+        )
+        assert token is not None, output
+        base_url = f"http://127.0.0.1:{env['SGMIRROR_HTTP_PORT']}"
+        wait_until_up(base_url)
+        assert httpx.get(f"{base_url}/_mirror/messages").status_code == 401
+        allowed = httpx.get(f"{base_url}/_mirror/messages", headers={"Authorization": f"Bearer {token.group(1)}"})
+        assert allowed.status_code == 200
+        assert httpx.get(f"{base_url}/v3/scopes", headers={"Authorization": f"Bearer {KNOWN_KEY}"}).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+
+
+def test_a_chosen_admin_token_is_kept_and_never_printed(tmp_path: Path) -> None:
+    env = _env(tmp_path / "data", SGMIRROR_HOST="0.0.0.0", SGMIRROR_ADMIN_TOKEN="chosen-token")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        output = _first_lines_until_ready(process)
+        assert "needs a token" not in output
+        assert "chosen-token" not in output
+        base_url = f"http://127.0.0.1:{env['SGMIRROR_HTTP_PORT']}"
+        wait_until_up(base_url)
+        allowed = httpx.get(f"{base_url}/_mirror/messages", headers={"Authorization": "Bearer chosen-token"})
+        assert allowed.status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)

@@ -117,3 +117,32 @@ def test_the_container_serves_mail_and_keeps_it_across_a_restart(running: tuple[
     listed = httpx.get(f"{base_url}/_mirror/messages", headers=ADMIN).json()["messages"]
     assert [(m["id"], m["subject"]) for m in listed] == [(message_id, "Before the restart")]
     _send(base_url, "After the restart")
+
+
+def test_the_pytest_plugin_runs_the_image(
+    podman: containers.Podman, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF"):
+        monkeypatch.setenv(name, podman.env[name])
+    pytester.makepyfile(
+        test_in_a_container="""
+        import json, urllib.request
+
+        def test_a_send_is_seen(sendgrid_mirror):
+            body = {"personalizations": [{"to": [{"email": "boxed@example.com"}]}],
+                    "from": {"email": "shop@example.com"}, "subject": "Boxed",
+                    "content": [{"type": "text/plain", "value": "hi"}]}
+            request = urllib.request.Request(sendgrid_mirror.base_url + "/v3/mail/send", method="POST",
+                data=json.dumps(body).encode(),
+                headers={"Authorization": "Bearer " + sendgrid_mirror.api_key, "Content-Type": "application/json"})
+            with urllib.request.urlopen(request) as response:
+                assert response.status == 202
+            assert sendgrid_mirror.wait_for_message(to="boxed@example.com")["subject"] == "Boxed"
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--sgmirror-image", IMAGE, "--sgmirror-engine", "podman",
+        "--sgmirror-setting", "REQUIRE_VERIFIED_SENDER=false", "--sgmirror-start-timeout", "120",
+    )  # fmt: skip
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["sendgrid-mirror: started in * s"])

@@ -63,14 +63,36 @@ def session(workdir: Path) -> Iterator[Podman]:
         "CONTAINERS_STORAGE_CONF": str(workdir / "storage.conf"),
     }
     forwarding = _IP_FORWARD.read_text() if _IP_FORWARD.exists() else None
+    firewall = {tool: _saved(tool) for tool in ("iptables", "ip6tables")}
+    links = _links()
     podman = Podman(env, workdir)
     try:
         yield podman
     finally:
         podman.run("rm", "--all", "--force", "--volumes", check=False, timeout=120)
         podman.run("system", "reset", "--force", check=False, timeout=300)
+        # Port publishing made a bridge, NAT chains and maybe IP forwarding: the machine gets its own back.
+        for name in _links() - links:
+            subprocess.run(["ip", "link", "delete", name], capture_output=True, check=False)
+        for tool, rules in firewall.items():
+            if rules is not None:
+                subprocess.run([f"{tool}-restore"], input=rules, text=True, capture_output=True, check=False)
         if forwarding is not None and _IP_FORWARD.read_text() != forwarding:
             _IP_FORWARD.write_text(forwarding)
+
+
+def _saved(tool: str) -> str | None:
+    if shutil.which(f"{tool}-save") is None or shutil.which(f"{tool}-restore") is None:
+        return None
+    done = subprocess.run([f"{tool}-save"], capture_output=True, text=True, check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
+def _links() -> set[str]:
+    if shutil.which("ip") is None:
+        return set()
+    done = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=False)
+    return {line.split(": ")[1].split("@")[0] for line in done.stdout.splitlines() if ": " in line}
 
 
 def make_python_base(podman: Podman) -> str:

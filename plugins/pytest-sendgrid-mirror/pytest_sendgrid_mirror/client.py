@@ -23,6 +23,7 @@ class Mirror:
     https_url: str
     api_key: str
     partner_api_key: str
+    admin_token: str
     smtp_host: str
     smtp_port: int
     data_dir: Path
@@ -83,6 +84,7 @@ class Mirror:
         url = self.base_url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(url, data=data, method=method)
+        request.add_header("Authorization", f"Bearer {self.admin_token}")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:

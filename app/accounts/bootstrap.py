@@ -74,7 +74,8 @@ def from_settings(session: Session, settings: Settings) -> Report:
 
 def reset(session: Session, settings: Settings) -> tuple[dict[str, int], Report]:
     """Back to the first start: every row removed, then the bootstrap accounts and configured keys again."""
-    removed = maintenance.clear_all(session)
+    removed = maintenance.count_rows(session)
+    maintenance.clear_all(session)
     return removed, from_settings(session, settings)
 
 

@@ -62,7 +62,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._raw: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        context = _tls_context(transport)
+        context = _tls_context(transport) if _tls_ports else None
         if context is None:
             self._serve(transport)
             return

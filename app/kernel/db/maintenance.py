@@ -8,13 +8,16 @@ from sqlalchemy.orm import Session
 from app.kernel.db.base import Base
 
 
-def clear_all(session: Session) -> dict[str, int]:
-    """Delete every row, children first; the schema stays. Returns the rows removed per table (non-zero only)."""
-    removed: dict[str, int] = {}
+def clear_all(session: Session) -> None:
+    """Delete every row, children first; the schema stays."""
     for table in reversed(Base.metadata.sorted_tables):
-        # Counted first: a DELETE's row count leaves out rows its cascades took (subusers with their parent).
-        count = session.scalar(select(func.count()).select_from(table)) or 0
-        if count:
-            session.execute(delete(table))
-            removed[table.name] = count
-    return dict(sorted(removed.items()))
+        session.execute(delete(table))
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Rows per table that holds any (a DELETE's row count would leave out rows its cascades take)."""
+    counts = {
+        table.name: session.scalar(select(func.count()).select_from(table)) or 0
+        for table in Base.metadata.sorted_tables
+    }
+    return {name: count for name, count in sorted(counts.items()) if count}

@@ -378,6 +378,7 @@ TABLE: dict[tuple[str, str], tuple[Probe, ...]] = {
     ("GET", "/_mirror/accounts"): (Admin(),),
     ("GET", "/_mirror/accounts/{account}"): (Admin(),),
     ("PUT", "/_mirror/accounts/{account}/state"): (Admin(),),
+    ("POST", "/_mirror/reset"): (Admin(),),
     # The web console (session cookie)
     ("GET", "/"): (Public("redirects to the console"),),
     ("GET", "/console/"): (ConsoleOwn(),),

@@ -194,8 +194,9 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_reset(args: argparse.Namespace, settings: Settings) -> int:
     db = _database(settings)
     with db.session() as session:
-        _, report = bootstrap.reset(session, settings)
+        removed, report = bootstrap.reset(session, settings)
         _print_report(report)
+    print("Rows removed: " + (", ".join(f"{table} {count}" for table, count in removed.items()) or "none"))
     print("All data removed; the partner and 'default' accounts were created again.")
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 
 from tests.support import podman as containers
 from tests.support.postgres import free_port
+from tests.support.server import wait_until_up
 
 pytestmark = pytest.mark.contract
 
@@ -63,15 +63,13 @@ def running(podman: containers.Podman, tmp_path: Path) -> Iterator[tuple[contain
 
 
 def _wait_until_healthy(base_url: str, podman: containers.Podman, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base_url}/_mirror/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    logs = podman.run("logs", "mirror", check=False)
-    raise AssertionError(f"the container did not answer within {seconds} s:\n{logs.stdout}\n{logs.stderr}")
+    try:
+        wait_until_up(base_url, seconds=seconds)
+    except RuntimeError:
+        logs = podman.run("logs", "mirror", check=False)
+        raise AssertionError(
+            f"the container did not answer within {seconds} s:\n{logs.stdout}\n{logs.stderr}"
+        ) from None
 
 
 def _send(base_url: str, subject: str) -> str:

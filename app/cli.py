@@ -41,9 +41,12 @@ def _database(settings: Settings) -> Database:
     return Database(url)
 
 
-def _print_report(report: bootstrap.Report) -> None:
+def _print_report(report: bootstrap.Report, *, key_hint: bool = False) -> None:
+    """What a bootstrap did; with `key_hint`, how to get a key when none was made now."""
     for line in report.lines:
         print(line)
+    if key_hint and not report.first_start:
+        print(bootstrap.KEYS_HINT)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -57,7 +60,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print(SQLITE_WORKERS_REFUSED, file=sys.stderr)
         return 2
     with db.session() as session:
-        _print_report(bootstrap.from_settings(session, settings))
+        _print_report(bootstrap.from_settings(session, settings), key_hint=True)
     db.dispose()
     host = args.host or settings.host
     port = args.port or settings.http_port
@@ -76,6 +79,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "access_log": args.access_log,
         # Header size and slow-client limits, and HTTPS (see app/server/http_protocol.py).
         "http": http_protocol.GuardedHttpToolsProtocol,
+        # X-Forwarded-For/-Proto only from the proxies named (uvicorn's default believes any loopback peer, which
+        # would let a local client pick the address the console throttles sign-ins by).
+        "proxy_headers": bool(settings.forwarded_allow_ips.strip()),
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     config = processes.ServeConfig(**options, workers=args.workers)
     try:
@@ -131,7 +138,7 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate, bootstrap on first start, then run the SMTP relay alone until SIGINT or SIGTERM."""
     db = _database(settings)
     with db.session() as session:
-        _print_report(bootstrap.from_settings(session, settings))
+        _print_report(bootstrap.from_settings(session, settings), key_hint=True)
     try:
         asyncio.run(_relay_until_stopped(settings, db))
     finally:
@@ -159,8 +166,15 @@ async def _relay_until_stopped(settings: Settings, db: Database) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
-    migrate.upgrade(settings.resolved_database_url())
+    """Apply the migrations, then bootstrap an empty database as the first start does."""
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            report = bootstrap.from_settings(session, settings)
+    finally:
+        db.dispose()
     print("Database is at the latest migration.")
+    _print_report(report)
     return 0
 
 
@@ -168,7 +182,7 @@ def cmd_seed(args: argparse.Namespace, settings: Settings) -> int:
     document = _load_document(Path(args.file))
     db = _database(settings)
     with db.session() as session:
-        bootstrap.from_settings(session, settings)
+        _print_report(bootstrap.from_settings(session, settings))
         _print_report(bootstrap.apply_seed(session, document))
     return 0
 
@@ -183,7 +197,8 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> int:
     with db.session() as session:
         account = accounts.by_username(session, args.account) or session.get(Account, args.account)
         if account is None:
-            print(f"No account with username or id {args.account!r}.", file=sys.stderr)
+            empty = "" if bootstrap.is_bootstrapped(session) else f" {bootstrap.NOT_BOOTSTRAPPED}"
+            print(f"No account with username or id {args.account!r}.{empty}", file=sys.stderr)
             return 2
         key_scopes = args.scopes or scopes.full_access_scopes()
         created = api_keys.add_key(session, account_id=account.id, name=args.name, key_scopes=sorted(key_scopes))
@@ -256,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="HTTP port (default SGMIRROR_HTTP_PORT)")
     serve.add_argument("--access-log", action="store_true", help="log each request line")
     commands.add_parser("smtp", help="apply migrations, bootstrap on first start, run the SMTP relay alone")
-    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("migrate", help="apply database migrations, bootstrap an empty database")
     seed = commands.add_parser("seed", help="apply a YAML or JSON seed file (accounts, states, keys)")
     seed.add_argument("file")
     key = commands.add_parser("create-key", help="create an API key and print it once")

@@ -17,14 +17,16 @@ from app.faults import service as faults
 from app.faults.middleware import FaultInjection
 from app.kernel import http_errors
 from app.kernel.config import Settings, get_settings
+from app.kernel.db import storage
 from app.kernel.db.session import Database
 from app.mail import policy as send_policy
 from app.mail.lane import MirrorApp, answer_mail_send
 from app.quotas.edge import RateLimitHeaders
+from app.retention import prune as retention
 from app.router import ROUTERS
 from app.scheduling import scheduler
 from app.server import log_redaction
-from app.server.middleware import CollapseLeadingSlashes
+from app.server.middleware import EdgeGuard
 from app.smtp import server as smtp_server
 from app.webhooks import dispatch as webhook_dispatch
 
@@ -72,6 +74,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     fault_watch = faults.start_watching(app.state.faults)
     deliveries = scheduler.start(app.state.db, settings.scheduler_interval)
     event_webhooks = webhook_dispatch.start(app.state.db, settings.webhook_interval)
+    pruning = retention.start(app.state.db, settings)
+    storage_watch = storage.start_watch(app.state.db)
     # Everything built at start-up lives as long as the process; frozen, the collector's full passes
     # skip it (unfrozen, they stalled requests for ~100 ms under load).
     gc.collect()
@@ -79,6 +83,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await storage.stop_watch(storage_watch)
+        await retention.stop(pruning)
         await faults.stop_watching(fault_watch)
         await webhook_dispatch.stop(event_webhooks)
         await scheduler.stop(deliveries)
@@ -109,7 +115,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.include_router(router)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(FaultInjection, registry=app.state.faults, settings=settings)
-    app.add_middleware(CollapseLeadingSlashes)
+    app.add_middleware(EdgeGuard, settings=settings)
     app.mail_edge = FaultInjection(answer_mail_send, registry=app.state.faults, settings=settings)
     logging.getLogger("sgmirror").setLevel(settings.log_level.upper())
     log_redaction.install()

@@ -27,6 +27,15 @@ from app.kernel.errors import BadRequest
 
 PARTNER_USERNAME = "partner"
 DEFAULT_USERNAME = "default"
+# Keys are shown only when made, so a later start says how to get another.
+KEYS_HINT = (
+    "The accounts exist already and their API keys are not shown again: `sgmirror create-key` prints a new "
+    f"full-access key for '{DEFAULT_USERNAME}' (`--account <username>` for another account)."
+)
+NOT_BOOTSTRAPPED = (
+    "The database has no accounts yet: `sgmirror migrate` (or `sgmirror serve`) creates the partner and "
+    f"'{DEFAULT_USERNAME}' accounts first."
+)
 
 
 @dataclass
@@ -34,6 +43,8 @@ class Report:
     """What a bootstrap or seed did; new secrets are shown to the operator once."""
 
     lines: list[str] = field(default_factory=list)
+    # Whether the accounts were made just now (a bootstrap of an empty database).
+    first_start: bool = False
 
     def say(self, line: str) -> None:
         self.lines.append(line)
@@ -43,8 +54,8 @@ def bootstrap(
     session: Session, *, api_key: str | None, partner_api_key: str | None, default_plan: str | None = None
 ) -> Report:
     """Create the partner and `default` accounts on an empty database; make sure given keys exist."""
-    report = Report()
-    first_start = not session.scalar(select(func.count()).select_from(Account))
+    first_start = not is_bootstrapped(session)
+    report = Report(first_start=first_start)
     if first_start:
         partner = accounts.create_account(session, kind="partner", username=PARTNER_USERNAME)
         accounts.create_account(session, kind="customer", parent_id=partner.id, username=DEFAULT_USERNAME)
@@ -60,6 +71,11 @@ def bootstrap(
     if default_plan and default is not None:
         identity_seed.give_plan(default, default_plan)
     return report
+
+
+def is_bootstrapped(session: Session) -> bool:
+    """Whether any account exists (the first start made the partner and `default`)."""
+    return bool(session.scalar(select(func.count()).select_from(Account)))
 
 
 def from_settings(session: Session, settings: Settings) -> Report:

@@ -168,8 +168,9 @@ async def read_form(request: Request, viewer: Viewer) -> Form:
 def render(request: Request, viewer: Viewer, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
     """A page from a template, with the console's security headers and the browser cookie when it is new."""
     banner = faults.banner(request.app.state.faults)
+    storage = request.app.state.db.storage.failure  # the database cannot be written: a banner says so
     page = environment.get_template(template).render(
-        viewer=viewer, path=request.url.path, fault_rules=banner, **context
+        viewer=viewer, path=request.url.path, fault_rules=banner, storage=storage, **context
     )
     response = HTMLResponse(page, status_code=status, headers=SECURITY_HEADERS)
     if viewer.fresh:

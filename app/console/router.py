@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -131,12 +130,17 @@ def admin_page(request: Request, viewer: ViewerDep) -> Response:
 
 @router.post("/console/admin")
 async def admin_sign_in(request: Request, viewer: ViewerDep) -> Response:
-    """Check the admin token; its HMAC goes in an HttpOnly cookie."""
+    """Check the admin token (wrong ones throttled per client address); its HMAC goes in an HttpOnly cookie."""
     form = await pages.read_form(request, viewer)
-    token: str | None = request.app.state.settings.admin_token
-    if not token or not hmac.compare_digest(form.get("token").encode(), token.encode()):
-        message = "That is not the admin token." if token else "No admin token is set: loopback visitors are admins."
-        return pages.render(request, viewer, "admin_login.html", status=403, title="Mirror admin", error=message)
+    try:
+        token = await run_in_threadpool(
+            console_signin.check_admin_token, _db(request), given=form.get("token"),
+            expected=request.app.state.settings.admin_token, client=_client(request),
+        )  # fmt: skip
+    except SendGridError as refused:
+        return pages.render(
+            request, viewer, "admin_login.html", status=refused.status, title="Mirror admin", error=str(refused)
+        )
     response = pages.redirect("/console/all-mail")
     response.set_cookie(
         pages.ADMIN_COOKIE, pages.admin_cookie_value(token), path=pages.COOKIE_PATH, httponly=True,

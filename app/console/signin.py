@@ -6,6 +6,7 @@ on SQLite a write session holds the database's write lock, which mail ingest nee
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +33,8 @@ PASSWORD_MAX_LENGTH = 128
 INVALID_LINK = "This sign-in link is invalid, has expired or was already used."
 INVALID_CREDENTIALS = "Your username or password is invalid."
 UNCONFIRMED = "Please confirm your email address first: follow the link we sent to {email}."
+WRONG_ADMIN_TOKEN = "That is not the admin token."
+NO_ADMIN_TOKEN = "No admin token is set: loopback visitors are admins."
 NOT_AUTHORIZED = account_state.RULES[AccountState.DEACTIVATED].denial
 # Accounts that exist for the mirror's own use (see app.mail.system) never sign in.
 NO_SIGN_IN_KINDS = frozenset({"system"})
@@ -145,6 +148,23 @@ def log_in(db: Database, *, username: str, password: str, client: str) -> str:
         require_login(session, found)
         login_throttle.clear(session, throttle_keys[0])
         return open_session(session, found)
+
+
+def check_admin_token(db: Database, *, given: str, expected: str | None, client: str) -> str:
+    """The admin token when `given` is it; Forbidden for a wrong one (counted per client address), 429 while locked."""
+    if not expected:
+        raise Forbidden(NO_ADMIN_TOKEN)
+    now = utcnow()
+    throttle_keys = login_throttle.admin_keys(client)
+    with db.read_session() as session:
+        login_throttle.require_open(session, throttle_keys, now)
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        with db.session() as session:
+            login_throttle.record_failure(session, throttle_keys, now)
+        raise Forbidden(WRONG_ADMIN_TOKEN)
+    with db.session() as session:
+        login_throttle.clear(session, throttle_keys[0])
+    return expected
 
 
 def _by_username(session: Session, username: str) -> Account | None:

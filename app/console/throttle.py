@@ -1,4 +1,7 @@
-"""Console sign-in throttling: failed attempts counted per username and per client address."""
+"""Console sign-in throttling: failed attempts counted per username and per client address.
+
+The admin-token form counts its wrong tokens per client address under keys of its own.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +17,20 @@ from app.kernel.errors import TooManyRequests
 
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
-# A person mistyping stops at the first limit; an address trying many usernames at the second.
-MAX_FAILURES = {"user": 5, "ip": 50}
+# A person mistyping stops at the first limit; an address trying many usernames at the second; an address
+# guessing the one admin token at the third.
+MAX_FAILURES = {"user": 5, "ip": 50, "admin": 10}
+# What a key keeps of a username or an address; the column holds 400 characters, and a longer username
+# (no account has one) is still counted, under its first characters.
+KEY_PART = 256
 
 
 def keys(username: str, client: str) -> list[str]:
-    return [f"user:{username.strip().lower()}", f"ip:{client}"]
+    return [f"user:{username.strip().lower()[:KEY_PART]}", f"ip:{client[:KEY_PART]}"]
+
+
+def admin_keys(client: str) -> list[str]:
+    return [f"admin:{client[:KEY_PART]}"]
 
 
 def require_open(session: Session, throttle_keys: list[str], now: datetime) -> None:

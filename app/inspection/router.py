@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app.inspection import schemas
@@ -14,7 +14,7 @@ from app.kernel.db.base import as_utc
 from app.kernel.db.session import Database
 from app.kernel.deps import AdminDep, SessionDep, get_database, optional_int
 from app.kernel.error_schemas import error_responses
-from app.kernel.errors import SendGridError
+from app.kernel.errors import BadRequest, ErrorDetail, SendGridError
 from app.kernel.timestamps import rfc3339
 from app.mail.models import Envelope, Message, Recipient
 
@@ -32,6 +32,7 @@ def _filters(
     to: Annotated[str | None, Query(description="a recipient address (to, cc or bcc), exact")] = None,
     from_: Annotated[str | None, Query(alias="from", description="the from address, exact")] = None,
     subject: Annotated[str | None, Query(description="part of the subject")] = None,
+    text: Annotated[str | None, Query(description="part of the subject, text or HTML body (any case)")] = None,
     category: Annotated[str | None, Query()] = None,
     custom_arg: Annotated[str | None, Query(description="key=value")] = None,
     account: Annotated[str | None, Query(description="account id or username")] = None,
@@ -41,10 +42,24 @@ def _filters(
     return inspection.Filters(
         to=to, from_=from_, subject=subject, category=category, custom_arg=custom_arg, account=account,
         since=inspection.parse_time(since, name="since"), until=inspection.parse_time(until, name="until"),
+        text=text,
     )  # fmt: skip
 
 
 FiltersDep = Annotated[inspection.Filters, Depends(_filters)]
+FILTERS = ("to", "from", "subject", "text", "category", "custom_arg", "account", "since", "until")
+
+
+def _only(*names: str) -> Any:
+    """A dependency that refuses any query parameter but `names`, with a 400 naming each one."""
+
+    def refuse_unknown(request: Request) -> None:
+        unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in names]
+        takes = f"this endpoint takes {', '.join(names)}" if names else "this endpoint takes none"
+        if unknown:
+            raise BadRequest(details=[ErrorDetail(f"unknown query parameter '{n}': {takes}", n) for n in unknown])
+
+    return Depends(refuse_unknown)
 
 
 def _summary(message: Message, recipients: list[Recipient], envelope_count: int) -> dict[str, Any]:
@@ -68,7 +83,9 @@ def _page(session: Session, messages: list[Message]) -> list[schemas.MessageSumm
     return [schemas.MessageSummary.model_validate(_summary(m, recipients[m.id], counts[m.id])) for m in messages]
 
 
-@router.get("", response_model=schemas.MessagePage, responses=_ERRORS)
+@router.get(
+    "", response_model=schemas.MessagePage, responses=_ERRORS, dependencies=[_only(*FILTERS, "limit", "offset")]
+)
 def list_stored_messages(
     session: SessionDep,
     filters: FiltersDep,
@@ -82,7 +99,10 @@ def list_stored_messages(
     return schemas.MessagePage(total=total, limit=page_size, offset=start, messages=_page(session, messages))
 
 
-@router.get("/wait", response_model=schemas.MessageSummary, responses=error_responses(400, 403, 408))
+@router.get(
+    "/wait", response_model=schemas.MessageSummary, responses=error_responses(400, 403, 408),
+    dependencies=[_only(*FILTERS, "timeout")],
+)  # fmt: skip
 async def wait_for_message(
     db: Annotated[Database, Depends(get_database)],
     filters: FiltersDep,
@@ -197,8 +217,10 @@ def delete_message(session: SessionDep, message_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.delete("", status_code=204, response_class=Response, responses=error_responses(403))
+@router.delete(
+    "", status_code=204, response_class=Response, responses=error_responses(400, 403), dependencies=[_only()]
+)
 def clear_messages(session: SessionDep) -> Response:
-    """Forget every stored message."""
+    """Forget every stored message (refused with any query parameter: it never deletes only some)."""
     inspection.clear(session)
     return Response(status_code=204)

@@ -11,16 +11,22 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, cast, delete, exists, func, or_, select
+import orjson
+from sqlalchemy import ColumnElement, Select, String, bindparam, cast, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Account
+from app.kernel.db.base import as_utc
 from app.kernel.db.session import Database
 from app.kernel.errors import BadRequest, NotFound
-from app.mail import rendering
+from app.mail import mime, rendering
+from app.mail import validation as mail_validation
+from app.mail.message import OutboundMessage
 from app.mail.models import Envelope, Event, Message, Recipient
 
 MAX_PAGE = 500
+# Candidates of a `text` search decoded per round trip.
+_SCAN_CHUNK = 100
 MAX_WAIT_SECONDS = 120.0
 # Other processes' commits do not signal this one, so a waiter also looks on its own now and then.
 _POLL_SECONDS = 1.0
@@ -36,6 +42,7 @@ class Filters:
     account: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    text: str | None = None
 
 
 @dataclass
@@ -89,7 +96,79 @@ def _statement(session: Session, filters: Filters) -> Select[Message]:
         statement = statement.where(Message.created_at > filters.since)
     if filters.until:
         statement = statement.where(Message.created_at <= filters.until)
+    if filters.text:
+        statement = statement.where(_mentioning(session, statement, filters.text))
     return statement
+
+
+def _mentioning(session: Session, candidates: Select[Message], needle: str) -> ColumnElement[bool]:
+    """Messages whose subject, or any personalization's text or HTML body, holds `needle` in any case.
+
+    The bodies are stored as MIME, or only as the request until first read, so each candidate the other
+    filters leave is decoded here; an index of the decoded text can take this function's place.
+    """
+    wanted = _folded(needle)
+    ids = list(session.scalars(candidates.with_only_columns(Message.id).order_by(None)))
+    found: list[str] = []
+    for start in range(0, len(ids), _SCAN_CHUNK):
+        found += _mentions_in(session, ids[start : start + _SCAN_CHUNK], wanted)
+    # Inlined rather than bound: a million ids would pass any limit on bound parameters.
+    return Message.id.in_(bindparam("mentioning", found, expanding=True, literal_execute=True))
+
+
+def _mentions_in(session: Session, message_ids: list[str], wanted: str) -> list[str]:
+    messages = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(message_ids)))}
+    envelopes = session.execute(
+        select(Envelope.message_id, Envelope.position, Envelope.subject, Envelope.mime)
+        .where(Envelope.message_id.in_(message_ids))
+        .order_by(Envelope.message_id, Envelope.position)
+    )
+    found = {m.id for m in messages.values() if wanted in _folded(m.subject or "")}
+    requests: dict[str, OutboundMessage] = {}
+    for envelope in envelopes:
+        message = messages.get(envelope.message_id)
+        if message is None or message.id in found:
+            continue
+        texts = [envelope.subject or "", *_bodies(message, envelope.position, envelope.mime, requests)]
+        if any(wanted in _folded(text) for text in texts):
+            found.add(message.id)
+    return [m for m in message_ids if m in found]
+
+
+def _bodies(message: Message, position: int, stored: bytes | None, requests: dict[str, OutboundMessage]) -> list[str]:
+    """The text and HTML bodies of one personalization, as GET .../text and .../html give them."""
+    if stored is None and message.transport == "smtp":
+        stored = rendering.render_stored(message, position)
+    if stored is not None:
+        return _decoded_bodies(stored)
+    # Rendering the MIME only to decode it again would cost milliseconds per message.
+    if message.id not in requests:
+        created = int(as_utc(message.created_at).timestamp())
+        requests[message.id] = mail_validation.parse_mail_send(orjson.loads(message.request), now=created)
+    return mime.body_texts(requests[message.id], position)
+
+
+def _decoded_bodies(raw: bytes) -> list[str]:
+    """Every text/plain and text/html part that is not an attachment, decoded (the stdlib's fast compat32 parser)."""
+    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
+    bodies = []
+    for part in parsed.walk():
+        if part.get_content_type() in ("text/plain", "text/html") and part.get_content_disposition() is None:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                bodies.append(_decoded(payload, part.get_content_charset() or "utf-8"))
+    return bodies
+
+
+def _decoded(payload: bytes, charset: str) -> str:
+    try:
+        return payload.decode(charset, "replace")
+    except LookupError:
+        return payload.decode("utf-8", "replace")
+
+
+def _folded(text: str) -> str:
+    return text.replace("\r\n", "\n").casefold()
 
 
 def _has_recipient(address: str) -> Any:

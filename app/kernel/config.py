@@ -79,6 +79,38 @@ class Settings(BaseSettings):
     delivery_rules: str | None = Field(
         None, description="Delivery simulator rules: inline JSON or the path of a JSON/YAML file (README)"
     )
+    trusted_hosts: str = Field(
+        "",
+        description="More Host names (comma-separated) that /_mirror and the console answer to; loopback names, "
+        "`host` and public_url's host always are; * trusts any (e.g. a container's service name)",
+    )
+    forwarded_allow_ips: str = Field(
+        "", description="Proxy addresses (comma-separated) whose X-Forwarded-For/-Proto are believed; none by default"
+    )
+    max_connections: int = Field(
+        0,
+        ge=0,
+        description="Open connections per listening port (HTTP, HTTPS, each SMTP port); past it the longest idle "
+        "one is closed. 0: a share of the open-file limit",
+    )
+    http_request_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a client has to send one whole request (headers and body), from the moment the "
+        "connection waits for it (opened, or the previous answer sent), before it is cut off",
+    )
+    smtp_idle_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds an SMTP session may stay silent (between commands, or within a message) before the "
+        "relay answers 421 and closes it",
+    )
+    retention_max_messages: int = Field(
+        0, description="Keep at most this many messages; older ones are pruned in the background. 0: no cap"
+    )
+    retention_max_age_days: float = Field(
+        0, description="Prune messages older than this many days (mirror clock), in the background. 0: keep all"
+    )
 
     @field_validator("ip_pool")
     @classmethod

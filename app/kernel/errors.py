@@ -15,7 +15,9 @@ and `app.smtp.replies` as SMTP replies.
      ├── PayloadTooLarge           413
      ├── UnsupportedMediaType      415
      ├── TooManyRequests           429
-     └── InternalError             500
+     ├── InternalError             500
+     └── StorageUnavailable        503 (the database cannot be written now; with Retry-After)
+          └── StorageFull          503 (no room left for the database)
 """
 
 from __future__ import annotations
@@ -160,3 +162,24 @@ class TooManyRequests(SendGridError):
 
 class InternalError(SendGridError):
     status = 500
+
+
+class StorageUnavailable(SendGridError):
+    """The database cannot be written now (read-only, failing I/O); it passes once it can, so clients retry.
+
+    `condition` names what was seen (`read-only`, `failing`); `retry_after` is the seconds HTTP suggests waiting.
+    """
+
+    status = 503
+    retry_after = 5
+    condition = "failing"
+
+    @classmethod
+    def default_message(cls) -> str:
+        return "service unavailable"
+
+
+class StorageFull(StorageUnavailable):
+    """The disk holding the database is full (SMTP: 452 4.3.1 Insufficient system storage)."""
+
+    condition = "full"

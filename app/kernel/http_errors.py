@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.kernel.db import storage
 from app.kernel.errors import (
     ACCESS_FORBIDDEN,
     BadRequest,
@@ -20,6 +21,7 @@ from app.kernel.errors import (
     MethodNotAllowed,
     NotFound,
     SendGridError,
+    StorageUnavailable,
 )
 
 log = logging.getLogger("sgmirror.errors")
@@ -113,7 +115,19 @@ def error_body(path: str, error: SendGridError) -> bytes:
 
 
 def error_response(request: Request, error: SendGridError) -> Response:
-    return Response(error_body(request.url.path, error), status_code=error.status, media_type="application/json")
+    response = Response(error_body(request.url.path, error), status_code=error.status, media_type="application/json")
+    if isinstance(error, StorageUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def storage_error_response(request: Request, error: BaseException) -> Response | None:
+    """The 503 for a full disk or read-only database (remembered for health and the console), else None."""
+    translated = storage.note(request.app.state.db, error)
+    if translated is None:
+        return None
+    log.warning("%s %s refused, database %s", request.method, request.url.path, translated.condition)
+    return error_response(request, translated)
 
 
 async def _on_sendgrid_error(request: Request, exc: Exception) -> Response:
@@ -148,6 +162,9 @@ def _validation_detail(error: Any) -> ErrorDetail:
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    refused = storage_error_response(request, exc)
+    if refused is not None:
+        return refused
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(request, InternalError())
 

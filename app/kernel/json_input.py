@@ -1,4 +1,5 @@
-"""What every JSON request body must respect, whatever its route: no NUL characters (PostgreSQL cannot store one)."""
+"""What every JSON request body must respect, whatever its route: a JSON type, and no NUL characters (PostgreSQL
+cannot store one)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from app.kernel.errors import BadRequest
 
+_JSON_TYPES = frozenset({"application/json", "text/json"})
 NUL_REFUSED = "The request contains a NUL character (\\u0000), which is not allowed in any field."
 
 
@@ -28,3 +30,9 @@ def _has_nul(value: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+def is_json_type(content_type: str) -> bool:
+    """`application/json`, `text/json` or `application/<x>+json`, with any parameters."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))

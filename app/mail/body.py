@@ -12,7 +12,6 @@ from app.kernel import json_input
 from app.kernel.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 MAX_BODY_BYTES = 30 * 1024 * 1024
-_JSON_TYPES = ("application/json", "text/json")
 
 
 def check_declared_size(request: Request) -> None:
@@ -45,8 +44,8 @@ async def read_body(request: Request) -> bytes:
 
 def decode_json(request: Request, raw: bytes) -> Any:
     """415 for a non-JSON type or invalid UTF-8; 400 `Bad Request` for JSON that does not parse."""
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type and content_type not in _JSON_TYPES:
+    content_type = request.headers.get("content-type")
+    if content_type and not json_input.is_json_type(content_type):
         raise UnsupportedMediaType("Content-Type should be application/json")
     if request.headers.get("content-encoding", "").strip().lower() == "gzip":
         raw = _gunzip(raw)

@@ -16,6 +16,7 @@ from email.header import Header
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage, MIMEPart
 from email.policy import SMTP
+from typing import Final
 
 from app.mail.message import Address, Attachment, Content, OutboundMessage, Personalization
 
@@ -33,7 +34,7 @@ _OWNED_HEADERS = frozenset({"mime-version", "x-smtpapi", "content-disposition", 
 def render_mime(message: OutboundMessage, index: int, *, message_id: str, date: datetime) -> bytes:
     """Personalization `index` of `message` as one RFC 5322 message with CRLF line endings."""
     personalization = message.personalizations[index]
-    substitute = _substituter({} if message.is_dynamic_template else personalization.substitutions)
+    substitute = _substitute_for(message, personalization)
     msg = EmailMessage(policy=_POLICY)
     _address_headers(msg, message, personalization)
     subject = message.subject_for(personalization)
@@ -48,6 +49,19 @@ def render_mime(message: OutboundMessage, index: int, *, message_id: str, date: 
         msg.set_raw("X-SMTPAPI", _fold("X-SMTPAPI", json.dumps(smtpapi, separators=(", ", ": "))))
     _adopt(msg, _body(message, substitute))
     return msg.as_bytes(policy=_WIRE_POLICY)
+
+
+def body_texts(message: OutboundMessage, index: int) -> list[str]:
+    """The text/plain and text/html bodies `render_mime` puts in personalization `index`, without rendering it."""
+    substitute = _substitute_for(message, message.personalizations[index])
+    return [substitute(c.value) for c in message.content if _split_type(c.type, ("text", "plain")) in _BODY_TYPES]
+
+
+_BODY_TYPES: Final = (("text", "plain"), ("text", "html"))
+
+
+def _substitute_for(message: OutboundMessage, personalization: Personalization) -> Callable[[str], str]:
+    return _substituter({} if message.is_dynamic_template else personalization.substitutions)
 
 
 def smtpapi_fields(message: OutboundMessage, personalization: Personalization) -> dict[str, object]:

@@ -13,9 +13,9 @@ from app.clock import service as clock
 from app.faults import middleware as faults
 from app.kernel.db.session import Database
 from app.kernel.deps import SessionDep, scoped
-from app.kernel.error_schemas import error_responses, json_request_body
+from app.kernel.error_schemas import ErrorResponse, error_responses, json_request_body
 from app.kernel.errors import BadRequest, InternalError, SendGridError
-from app.kernel.http_errors import error_response
+from app.kernel.http_errors import error_response, storage_error_response
 from app.kernel.principal import Principal
 from app.mail import batches
 from app.mail import body as mail_body
@@ -34,6 +34,7 @@ _SEND_RESPONSES: dict[int | str, dict[str, Any]] = {
     },
     200: {"description": "Sandbox mode: validated, not delivered"},
     **error_responses(400, 403, 413, 415),
+    503: {"model": ErrorResponse, "description": "Service Unavailable: the mirror cannot store mail now (Retry-After)"},
 }
 _SEND_OPENAPI = {**json_request_body(MailSendRequest), "security": [{"HTTPBearer": []}]}
 
@@ -64,7 +65,10 @@ async def respond(request: Request) -> Response:
     except ClientDisconnect:
         # Nobody will read this answer; nothing was stored.
         return error_response(request, BadRequest("Bad Request"))
-    except Exception:
+    except Exception as error:
+        refused = storage_error_response(request, error)
+        if refused is not None:
+            return refused
         log.exception("unhandled error on POST %s", request.url.path)
         return error_response(request, InternalError())
 

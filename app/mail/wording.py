@@ -67,7 +67,7 @@ ATTACHMENT_NOT_BASE64: Final = "The attachment content must be base64 encoded."
 FILENAME_REQUIRED: Final = "filename is required."
 FILENAME_CHARS: Final = "The filename of your attachment cannot contain CRLF characters."
 ATTACHMENT_TYPE_EMPTY: Final = "The attachment type must be a string and at least one character in length."
-ATTACHMENT_TYPE_CHARS: Final = "The type cannot contain ';', or CRLF characters."
+ATTACHMENT_TYPE_CHARS: Final = "The attachment type cannot contain ';', or CRLF characters."
 DISPOSITION_INVALID: Final = (
     'The disposition of your attachment can be either "inline" or "attachment". You provided [{value}].'
 )

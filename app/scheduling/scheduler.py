@@ -22,6 +22,7 @@ from app.clock import service as clock
 from app.delivery import event_pass as delivery_pass
 from app.kernel.db.base import table_of
 from app.kernel.db.session import Database
+from app.kernel.errors import StorageUnavailable
 from app.mail.models import Event, Message, Recipient
 from app.scheduling.models import ScheduledDelivery, ScheduledSend
 
@@ -174,6 +175,8 @@ async def _loop(db: Database, interval: float) -> None:
     while True:
         try:
             await run_once(db)
+        except StorageUnavailable as refused:
+            log.warning("scheduler pass skipped: the database cannot be written (%s)", refused.condition)
         except Exception:
             log.exception("scheduler pass failed")
         await asyncio.sleep(interval)

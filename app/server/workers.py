@@ -16,8 +16,8 @@ import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from app.kernel import tls
-from app.kernel.config import Settings
-from app.server import http_protocol
+from app.kernel.config import Settings, get_settings
+from app.server import connections, http_protocol
 from app.server.listeners import listening_socket
 from app.smtp import server as smtp_server
 
@@ -39,6 +39,13 @@ class ServeConfig(uvicorn.Config):
 
     def load(self) -> None:
         # Runs in the serving process before the app is built, so its lifespan serves the shared relay sockets.
+        settings = get_settings()
+        ports = 1 + (self.https is not None) + (2 if settings.smtp_enabled else 0)
+        connections.serve_ports(ports)  # the relay, started by the app's lifespan, shares the open-file limit
+        http_protocol.configure(
+            max_connections=connections.per_port_cap(settings.max_connections, ports=ports),
+            request_timeout=settings.http_request_timeout,
+        )
         if self.smtp_listeners is not None:
             smtp_server.adopt(self.smtp_listeners)
         if self.https is not None:

@@ -12,7 +12,7 @@ import time
 from email.parser import BytesHeaderParser
 from typing import Any, Final
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, TLSSetupException
 
 from app.api_keys import auth
 from app.faults import rules as fault_rules
@@ -24,7 +24,7 @@ from app.kernel.principal import Principal
 from app.mail import gate as send_gate
 from app.mail import policy as send_policy
 from app.mail import service as mail
-from app.smtp import mime_parse, replies
+from app.smtp import auth_throttle, mime_parse, replies
 
 USERNAME: Final = b"apikey"
 # Parsing a large message takes tens of milliseconds: past this size it runs off the event loop, and only
@@ -45,6 +45,11 @@ def _principal(db: Database, key: str) -> Principal:
     return principal
 
 
+def _client_address(session: Session) -> str:
+    peer: object = session.peer
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
+
+
 def _key_of(session: Session) -> str:
     """The API key the session authenticated with (AUTH stores it as the session's auth data)."""
     key: object = session.auth_data
@@ -59,20 +64,29 @@ class RelayHandler:
         self._policy = send_policy.from_settings(settings)
         self._large_messages = asyncio.Semaphore(_LARGE_AT_ONCE)
         self._faults = faults.configure(db, settings)
+        self._auth_failures = auth_throttle.AuthFailures()
+
+    async def handle_AUTH(self, server: SMTP, session: Session, envelope: Envelope, args: list[str]) -> Any:
+        """An address with too many failed attempts is refused (421, then closed) before it may try again."""
+        if not self._auth_failures.locked(_client_address(session), time.monotonic()):
+            return MISSING  # aiosmtpd goes on with the mechanism, then `authenticate`
+        if server.transport is not None:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return replies.AUTH_THROTTLED
 
     def authenticate(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
     ) -> AuthResult:
-        """User `apikey` and an active key with mail.send; anything else is 535."""
-        refused = AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
-        if not isinstance(auth_data, LoginPassword) or auth_data.login != USERNAME:
-            return refused
-        try:
-            key = auth_data.password.decode("utf-8")
-            _principal(self._db, key)
-        except (UnicodeDecodeError, SendGridError):
-            return refused
-        return AuthResult(success=True, auth_data=key)
+        """User `apikey` and an active key with mail.send; anything else is 535, and counts against the address."""
+        if isinstance(auth_data, LoginPassword) and auth_data.login == USERNAME:
+            try:
+                key = auth_data.password.decode("utf-8")
+                _principal(self._db, key)
+                return AuthResult(success=True, auth_data=key)
+            except (UnicodeDecodeError, SendGridError):
+                pass
+        self._auth_failures.failed(_client_address(session), time.monotonic())
+        return AuthResult(success=False, handled=False, message=replies.AUTH_INVALID)
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]

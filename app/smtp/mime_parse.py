@@ -29,6 +29,10 @@ from app.mail.message import Address, Attachment, Content, Disposition, Outbound
 from app.smtp import smtpapi
 
 MAX_RECIPIENTS: Final = 1000
+# Parts inside parts (multipart/*, message/*): Postfix's `mime_nesting_limit`. Python's parser recurses once per
+# level (past ~990 levels it raises RecursionError) and checks every line against each enclosing boundary.
+MAX_NESTING: Final = 100
+TOO_DEEP: Final = f"The message's MIME structure is nested more than {MAX_NESTING} levels deep."  # ours
 
 # Reading uses the legacy policy and decodes headers itself: the default policy's header objects cost about
 # a millisecond per message. Personalizing edits with EmailMessage's API; on output, headers left alone keep
@@ -46,6 +50,22 @@ _STRUCTURAL: Final = frozenset(
 _FOLD: Final = re.compile(r"\r?\n(?=[ \t])")
 
 
+class _NestingLimited(Message):
+    """A part that knows how deep it sits; the parser attaching one past MAX_NESTING stops the parse."""
+
+    depth = 0
+
+    def attach(self, payload: Message) -> None:  # type: ignore[override]
+        # The parser attaches each part to its container as soon as the part begins, so an over-deep
+        # message is refused at its 101st level, before the rest of it is read.
+        depth = self.depth + 1
+        if depth > MAX_NESTING:
+            raise BadRequest(TOO_DEEP)
+        if isinstance(payload, _NestingLimited):
+            payload.depth = depth
+        super().attach(payload)
+
+
 @dataclass(frozen=True, slots=True)
 class Received:
     """The canonical message and, per personalization, its MIME: the bytes received, or None (derived on read)."""
@@ -56,7 +76,7 @@ class Received:
 
 def parse_received(raw: bytes, *, mail_from: str, rcpt_tos: Sequence[str], now: int) -> Received:
     """Build the OutboundMessage of one SMTP transaction, or raise BadRequest."""
-    msg = email.message_from_bytes(raw, policy=_READ_POLICY)
+    msg = email.message_from_bytes(raw, _NestingLimited, policy=_READ_POLICY)
     api = smtpapi.parse(_smtpapi_header(msg), now=now)
     copies = tuple(_copy(api, index) for index in range(len(api.to)))
     base = _envelope_personalization(msg, rcpt_tos, skip={a.email.lower() for a in api.to})

@@ -21,6 +21,8 @@ from app.kernel.errors import (
     PayloadTooLarge,
     SenderNotVerified,
     SendGridError,
+    StorageFull,
+    StorageUnavailable,
     TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
@@ -29,6 +31,8 @@ from app.kernel.errors import (
 AUTH_REQUIRED: Final = "530 Authentication required"
 AUTH_SUCCEEDED: Final = "235 Authentication successful"
 TOO_MANY_RECIPIENTS: Final = "452 4.5.3 Too many recipients (at most 1000 per message)"
+# Gmail's words for the same refusal; 421 because the relay then closes the connection (RFC 5321 §3.8).
+AUTH_THROTTLED: Final = "421 4.7.0 Too many failed login attempts, please try again later"
 # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with its CRLF.
 _MAX_LINE: Final = 510
 _MAX_LINES: Final = 20
@@ -61,6 +65,9 @@ REPLIES: Final[dict[type[SendGridError], Reply]] = {
     UnsupportedMediaType: Reply(554, "5.6.1 {message}"),
     TooManyRequests: Reply(451, "4.7.1 {message}"),
     InternalError: Reply(451, "4.3.0 Internal server error, please try again later"),
+    # The database cannot be written now (disk full, read-only): transient, so the client queues and retries.
+    StorageFull: Reply(452, "4.3.1 Insufficient system storage"),
+    StorageUnavailable: Reply(451, "4.3.0 Temporary storage failure, please try again later"),
 }
 
 AUTH_INVALID: Final = f"{REPLIES[Unauthorized].code} {REPLIES[Unauthorized].text}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.clock import service as clock
@@ -22,7 +22,8 @@ from app.webhooks import service as webhooks
 from app.webhooks.models import EventWebhook, WebhookAttempt, WebhookDelivery
 
 MAX_PAGE = 200
-STATUSES = ("pending", "delivered", "failed")
+# `replayed`: it was still pending when replayed, and the replay took the place of its remaining retries.
+STATUSES = ("pending", "delivered", "failed", webhook_dispatch.REPLAYED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,10 @@ def _attempts_of(session: Session, delivery_ids: list[int]) -> dict[int, list[We
 
 
 async def replay(db: Database, delivery_id: int, *, account_id: str | None = None) -> int:
-    """POST a delivery's payload again, once, as a new `replay` delivery; returns the new delivery's id."""
+    """POST a delivery's payload again, once, as a new `replay` delivery; returns the new delivery's id.
+
+    A delivery still pending is retried no more (status `replayed`), so its events do not arrive twice.
+    """
 
     def prepare(conn: Connection) -> webhook_posting.Post:
         d = WebhookDelivery
@@ -90,6 +94,10 @@ async def replay(db: Database, delivery_id: int, *, account_id: str | None = Non
         ).one_or_none()
         if row is None or (account_id is not None and row.account_id != account_id):
             raise NotFound("webhook delivery not found")
+        conn.execute(
+            update(d).where(d.id == row.id, d.status == "pending")
+            .values(status=webhook_dispatch.REPLAYED, next_attempt_at=None)
+        )  # fmt: skip
         return _one_shot(conn, "replay", row.account_id, row.webhook_id, row.url, row.payload, row.event_count, row.id)
 
     return await _post_once(db, prepare)

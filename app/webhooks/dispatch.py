@@ -39,6 +39,8 @@ LEASE = timedelta(seconds=60)
 # is not visible yet.
 POSTGRES_SETTLE = timedelta(seconds=2)
 ONE_SHOT_KINDS = frozenset({"test", "replay"})
+# The status of a delivery replayed while still pending: its retries stop, the replay posts its events instead.
+REPLAYED = "replayed"
 
 
 def batch_new_events(conn: Connection) -> int:
@@ -139,9 +141,9 @@ def record(conn: Connection, *, results: list[webhook_posting.Result]) -> None:
     conn.execute(insert(WebhookAttempt), [result.attempt_row() for result in results])
     for result in results:
         delivery = conn.execute(
-            select(WebhookDelivery.attempts, WebhookDelivery.give_up_at, WebhookDelivery.kind).where(
-                WebhookDelivery.id == result.delivery_id
-            )
+            select(
+                WebhookDelivery.attempts, WebhookDelivery.give_up_at, WebhookDelivery.kind, WebhookDelivery.status
+            ).where(WebhookDelivery.id == result.delivery_id)
         ).one_or_none()
         if delivery is None:
             continue
@@ -154,6 +156,8 @@ def record(conn: Connection, *, results: list[webhook_posting.Result]) -> None:
 
 def _settled(delivery: Any, result: webhook_posting.Result) -> dict[str, Any]:
     attempts = delivery.attempts + 1
+    if delivery.status == REPLAYED:  # replayed while this attempt was in flight: the replay stands in for retries
+        return {"attempts": attempts}
     if result.ok:
         return {"attempts": attempts, "status": "delivered", "next_attempt_at": None}
     next_at = result.at + event_payload.retry_delay(attempts)

@@ -51,7 +51,7 @@ def _detail(entry: webhook_log.Entry) -> schemas.WebhookDeliveryDetail:
 def list_webhook_deliveries(
     session: SessionDep,
     account: Annotated[str | None, Query(description="an account id")] = None,
-    status: Annotated[str | None, Query(description="pending, delivered or failed")] = None,
+    status: Annotated[str | None, Query(description="pending, delivered, failed or replayed")] = None,
     limit: Annotated[str | None, Query(description="1 to 200, default 50")] = None,
     offset: Annotated[str | None, Query()] = None,
 ) -> schemas.WebhookDeliveryPage:

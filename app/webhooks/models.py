@@ -59,7 +59,7 @@ class WebhookDelivery(Base):
     url: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     event_count: Mapped[int] = mapped_column(Integer)
-    # pending (waiting for its next attempt), delivered, or failed (gave up).
+    # pending (waiting for its next attempt), delivered, failed (gave up), or replayed (a replay took over).
     status: Mapped[str] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -23,7 +23,11 @@ pytestmark = pytest.mark.anyio
 def configured_app(db: Database, keys: Keys, scratch_dir: Path) -> FastAPI:
     """A mirror whose settings name both bootstrap keys, as a shared CI instance's would."""
     settings = Settings(
-        data_dir=scratch_dir / "data", require_verified_sender=False, api_key=DEFAULT_KEY, partner_api_key=PARTNER_KEY
+        data_dir=scratch_dir / "data",
+        require_verified_sender=False,
+        api_key=DEFAULT_KEY,
+        partner_api_key=PARTNER_KEY,
+        trusted_hosts="mirror.test",
     )
     return create_app(settings, database=db)
 

@@ -13,6 +13,7 @@ from app.kernel.db.session import Database
 from app.kernel.errors import CapabilityDenied
 from app.mail import gate as send_gate
 from tests.conftest import Keys, bearer
+from tests.support import mail
 from tests.support.accounts import (
     SUBUSER_PASSWORD,
     classic_error,
@@ -247,3 +248,18 @@ async def test_managing_subusers_asks_the_matrix(client: httpx.AsyncClient, keys
         assert (response.status_code, response.json()) == (403, classic_error(NOT_AUTHORIZED))
     listed = await client.get("/v3/subusers", headers=acting)
     assert [s["username"] for s in listed.json()] == ["kept"]
+
+
+async def test_mail_send_ignores_on_behalf_of_and_sends_as_the_keys_account(
+    client: httpx.AsyncClient, keys: Keys, db: Database
+) -> None:
+    # SendGrid's mail send does not impersonate: the message is the key's own account's (README, SDK how-to).
+    await create_subuser(client, keys.default, "sender")
+    headers = {**bearer(keys.default), "On-Behalf-Of": "sender"}
+    sent = await client.post("/v3/mail/send", headers=headers, json=mail.body())
+    assert sent.status_code == 202
+    stored = (await client.get(f"/_mirror/messages/{sent.headers['X-Message-Id']}")).json()
+    with db.session() as session:
+        parent = session.scalar(select(Account).where(Account.username == "default"))
+        assert parent is not None
+        assert stored["account_id"] == parent.id

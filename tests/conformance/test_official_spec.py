@@ -37,7 +37,7 @@ async def recorded(database: Database, scratch_dir: Path) -> AsyncIterator[list[
         maintenance.clear_all(session)
         bootstrap.bootstrap(session, api_key=DEFAULT_KEY, partner_api_key=PARTNER_KEY)
     auth.invalidate_cache()
-    settings = Settings(data_dir=scratch_dir / "data", require_verified_sender=False)
+    settings = Settings(data_dir=scratch_dir / "data", require_verified_sender=False, trusted_hosts="mirror.test")
     transport = httpx.ASGITransport(app=create_app(settings, database=database), raise_app_exceptions=False)
     hooks = recorder.event_hooks()
     async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test", event_hooks=hooks) as client:

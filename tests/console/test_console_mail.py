@@ -24,7 +24,9 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def app(db: Database, scratch_dir: Path) -> FastAPI:
     """Sender verification off: these tests are about reading mail, not about who may send it."""
-    return create_app(Settings(data_dir=scratch_dir / "data", require_verified_sender=False), database=db)
+    return create_app(
+        Settings(data_dir=scratch_dir / "data", require_verified_sender=False, trusted_hosts="mirror.test"), database=db
+    )
 
 
 async def send(client: httpx.AsyncClient, key: str, payload: dict[str, Any]) -> str:
@@ -214,7 +216,9 @@ async def test_all_mail_is_the_admins_view(client: httpx.AsyncClient, keys: Keys
 
 
 async def test_the_admin_token_opens_all_mail_in_a_browser(db: Database, keys: Keys, scratch_dir: Path) -> None:
-    app = create_app(Settings(data_dir=scratch_dir / "data", admin_token="s3cret-admin"), database=db)
+    app = create_app(
+        Settings(data_dir=scratch_dir / "data", admin_token="s3cret-admin", trusted_hosts="mirror.test"), database=db
+    )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as browser:
         assert (await browser.get("/console/all-mail")).status_code == 403

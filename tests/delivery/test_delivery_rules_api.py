@@ -137,7 +137,9 @@ async def test_invalid_rules_are_refused_with_the_field(client: httpx.AsyncClien
 
 
 async def test_rules_need_the_admin_token(db: Database, keys: Keys, scratch_dir: Path) -> None:
-    guarded = create_app(Settings(data_dir=scratch_dir / "data", admin_token="s3cret"), database=db)
+    guarded = create_app(
+        Settings(data_dir=scratch_dir / "data", admin_token="s3cret", trusted_hosts="mirror.test"), database=db
+    )
     transport = httpx.ASGITransport(app=guarded)
     async with httpx.AsyncClient(transport=transport, base_url="http://mirror.test") as http:
         assert (await http.get(RULES)).status_code == 401
@@ -157,7 +159,9 @@ async def test_rules_from_the_setting_apply(db: Database, keys: Keys, scratch_di
         path = scratch_dir / "rules.json"
         path.write_text(document)
         value = str(path)
-    settings = Settings(data_dir=scratch_dir / "data", require_verified_sender=False, delivery_rules=value)
+    settings = Settings(
+        data_dir=scratch_dir / "data", require_verified_sender=False, delivery_rules=value, trusted_hosts="mirror.test"
+    )
     try:
         async with await _client_with(create_app(settings, database=db)) as http:
             assert (await http.get(RULES)).json()["source"] == "setting"

@@ -52,7 +52,7 @@ def test_every_sendgrid_error_subclass_has_an_smtp_reply() -> None:
 
 def test_refusals_are_permanent_and_only_passing_conditions_are_transient() -> None:
     transient = {c.__name__ for c, reply in replies.REPLIES.items() if reply.code < 500}
-    assert transient == {"CreditsExceeded", "TooManyRequests", "InternalError"}
+    assert transient == {"CreditsExceeded", "TooManyRequests", "InternalError", "StorageUnavailable", "StorageFull"}
     assert all(400 <= reply.code < 600 for reply in replies.REPLIES.values())
 
 

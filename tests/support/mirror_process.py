@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +99,11 @@ def _tcp_table() -> list[tuple[int, int, str, str]]:
     return rows
 
 
-def start(data_dir: Path, *, workers: int = 1, **settings: str) -> MirrorProcess:
-    """Start `sgmirror serve --workers N` on free loopback ports with SGMIRROR_<NAME> settings; wait for HTTP."""
+def start(
+    data_dir: Path, *, workers: int = 1, preexec_fn: Callable[[], None] | None = None, **settings: str
+) -> MirrorProcess:
+    """Start `sgmirror serve --workers N` on free loopback ports with SGMIRROR_<NAME> settings; wait for HTTP.
+    `preexec_fn` runs in the child before it starts (say, to lower its resource limits)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port, smtp_port, https_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SGMIRROR_")}
@@ -118,6 +122,7 @@ def start(data_dir: Path, *, workers: int = 1, **settings: str) -> MirrorProcess
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
     mirror = MirrorProcess(process, f"http://127.0.0.1:{port}", smtp_port, log, f"https://127.0.0.1:{https_port}")
     try:

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Final
 
+from app.kernel.db import storage
 from app.kernel.db.threads import OnDemandThread
 
 log = logging.getLogger("sgmirror.checkpoint")
@@ -29,6 +30,7 @@ class Checkpointer:
         self._path = path
         self._wanted = threading.Event()
         self._stopping = False
+        self._failing = False
         self._thread = OnDemandThread(self._run, "sgmirror-checkpoint")
 
     def after_commit(self) -> None:
@@ -44,6 +46,12 @@ class Checkpointer:
             self._thread.join()
             self._stopping = False
 
+    def _note(self, succeeded: bool) -> None:
+        """While the disk is full or the file read-only every commit asks again: say so once, not each time."""
+        if not succeeded and not self._failing:
+            log.warning("WAL checkpoints fail: the database's storage cannot be written; retrying after commits")
+        self._failing = not succeeded
+
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
@@ -52,15 +60,18 @@ class Checkpointer:
                 # Told as a commit starts: the pause lets it finish, and the commits meanwhile share the checkpoint.
                 time.sleep(PAUSE_SECONDS)
                 self._wanted.clear()
-                checkpoint(connection)
+                self._note(checkpoint(connection))
             checkpoint(connection)  # the last one: the loop may have ended with commits after its checkpoint
         finally:
             connection.close()
 
 
-def checkpoint(connection: sqlite3.Connection) -> None:
-    """One PASSIVE checkpoint: copy what no reader still needs, wait for nobody."""
+def checkpoint(connection: sqlite3.Connection) -> bool:
+    """One PASSIVE checkpoint: copy what no reader still needs, wait for nobody. False when it failed."""
     try:
         connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    except sqlite3.Error:
-        log.warning("WAL checkpoint failed; the next commit will try again", exc_info=True)
+    except sqlite3.Error as error:
+        if storage.classify(error) is None:
+            log.warning("WAL checkpoint failed; the next commit will try again", exc_info=True)
+        return False
+    return True

@@ -11,9 +11,19 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.kernel.db import storage
 from app.kernel.db.checkpoint import Checkpointer
 from app.kernel.db.signal import CommitSignal
 from app.kernel.db.writer import GroupCommitWriter
+
+# Memory that does not grow with the database: each connection's page cache is bounded (a connection per
+# pooled reader and writer, so this is multiplied), reads are not memory-mapped (mapped pages count as the
+# process's own), and one soft limit for SQLite's whole heap makes the caches recycle pages past it.
+CACHE_KIB = 8192
+MMAP_BYTES = 0
+HEAP_LIMIT_BYTES = 64 * 1024 * 1024
+# After a checkpoint has emptied the WAL, its file is cut back to this size (it grows under sustained load).
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -39,8 +49,10 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")
-    cursor.execute("PRAGMA mmap_size=268435456")
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+    cursor.execute(f"PRAGMA soft_heap_limit={HEAP_LIMIT_BYTES}")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
     cursor.close()
 
 
@@ -76,7 +88,8 @@ class Database:
         self.reader = make_engine(url, read_only=True) if self.engine.dialect.name == "sqlite" else self.engine
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.read_sessionmaker = sessionmaker(self.reader, expire_on_commit=False)
-        self.writer = GroupCommitWriter(self.engine)
+        self.storage = storage.StorageHealth()
+        self.writer = GroupCommitWriter(self.engine, self.storage)
         self.commits = CommitSignal()
         self.writer.on_commit(self.commits.notify)
         self.checkpointer = _checkpointer(self.engine)
@@ -92,8 +105,11 @@ class Database:
             try:
                 yield session
                 session.commit()
-            except BaseException:
+            except BaseException as error:
                 session.rollback()
+                translated = storage.note(self, error) if isinstance(error, Exception) else None
+                if translated is not None and translated is not error:
+                    raise translated from error
                 raise
 
     @contextmanager

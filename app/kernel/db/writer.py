@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table
 from sqlalchemy.exc import OperationalError
 
-from app.kernel.db import bulk
+from app.kernel.db import bulk, storage
 from app.kernel.db.threads import OnDemandThread
 from app.kernel.errors import SendGridError
 
@@ -80,8 +80,9 @@ class GroupCommitWriter:
     """The group commit of one database in one process, fed by every event loop (and by code outside any
     loop)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, health: storage.StorageHealth | None = None) -> None:
         self._engine = engine
+        self._health = health or storage.StorageHealth()
         self._dialect = engine.dialect.name
         self._jobs: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread = OnDemandThread(self._serve, "sgmirror-writer")
@@ -175,7 +176,7 @@ class GroupCommitWriter:
             with transaction:
                 outcomes = _run_batch(conn, batch)
         except Exception as error:
-            if not isinstance(error, (SendGridError, OperationalError)):
+            if not isinstance(error, (SendGridError, OperationalError)) and storage.classify(error) is None:
                 log.warning("group commit on the event loop failed; the writer thread retries", exc_info=True)
             return None
         finally:
@@ -228,7 +229,7 @@ class GroupCommitWriter:
         except Exception as error:
             # A job refused, or the COMMIT failed: the shared transaction is gone, so every job runs again
             # on its own and only the guilty one fails.
-            if not isinstance(error, SendGridError):
+            if not isinstance(error, SendGridError) and storage.classify(error) is None:
                 log.warning("group commit of %d jobs failed; retrying them one by one", len(batch), exc_info=True)
             return [self._commit_alone(pending) for pending in batch]
         self._notify()
@@ -239,7 +240,7 @@ class GroupCommitWriter:
             with self._transaction() as conn:
                 [outcome] = _run_batch(conn, [pending])
         except Exception as error:
-            return _Outcome(error=error)
+            return _Outcome(error=self._storage_error(error))
         self._notify()
         return outcome
 
@@ -263,6 +264,14 @@ class GroupCommitWriter:
             # On the DBAPI connection: through SQLAlchemy the PRAGMA would begin a transaction.
             conn.connection.dbapi_connection.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
         return conn
+
+    def _storage_error(self, error: Exception) -> Exception:
+        """A full disk or read-only database as the error clients retry on (remembered); others unchanged."""
+        translated = storage.translate(error)
+        if translated is None:
+            return error
+        self._health.failed(translated)
+        return translated
 
     def _notify(self) -> None:
         for listener in self._listeners:

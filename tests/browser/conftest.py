@@ -46,6 +46,11 @@ def chromium() -> Iterator[Any]:
     Not per session: Playwright's sync API keeps an event loop running in the main thread while it is
     open, and the async API tests that follow need that thread's loop free.
     """
+    yield from launch_chromium()
+
+
+def launch_chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium, headless, with LAUNCH_ARGS and `extra_args`; closed when the generator ends."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is not installed")
     try:
@@ -53,7 +58,7 @@ def chromium() -> Iterator[Any]:
     except ImportError:
         _unavailable("the playwright package is not installed")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*LAUNCH_ARGS, *extra_args])
         yield browser
         browser.close()
 

@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from tests.browser.conftest import CHROMIUM, LAUNCH_ARGS, _unavailable
+from tests.browser.conftest import launch_chromium
 from tests.support.server import serve
 
 ATTACK_PAGE = """<!doctype html><title>cats</title><script>
@@ -37,17 +37,7 @@ window.done = Promise.all([
 @pytest.fixture(scope="module")
 def rebinding_chromium() -> Iterator[Any]:
     """Chromium in which evil.test resolves to loopback, as it would once the attacker's DNS rebinds it."""
-    if not CHROMIUM.exists():
-        _unavailable(f"{CHROMIUM} is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed")
-    with sync_playwright() as playwright:
-        args = [*LAUNCH_ARGS, "--host-resolver-rules=MAP evil.test 127.0.0.1"]
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-        yield browser
-        browser.close()
+    yield from launch_chromium("--host-resolver-rules=MAP evil.test 127.0.0.1")
 
 
 @pytest.fixture

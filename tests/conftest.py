@@ -65,6 +65,19 @@ def new_database_url(request: pytest.FixtureRequest, backend: str, name: str) ->
     return f"sqlite:///{path}"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `backend("postgresql")` runs on that backend only: on the other it is deselected, not skipped."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("backend")
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("database") if callspec is not None else None
+        (dropped if marker is not None and param is not None and param != marker.args[0] else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database(request: pytest.FixtureRequest) -> Iterator[Database]:
     """A migrated database per backend, shared by the session; rows are cleared after each test."""

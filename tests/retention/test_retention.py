@@ -222,11 +222,10 @@ async def test_on_sqlite_the_message_holding_the_newest_event_stays(
         assert (pruned, _message_ids(db)) == (3, set())
 
 
+@pytest.mark.backend("postgresql")  # SQLite has one writer at a time
 async def test_on_postgresql_a_second_process_lets_the_pruning_one_be(
     client: httpx.AsyncClient, keys: Keys, db: Database
 ) -> None:
-    if db.is_sqlite:
-        pytest.skip("SQLite has one writer at a time")
     await _send_many(client, keys.default, 3)
     cut = prune.Cut(datetime.now(UTC) + timedelta(days=1))
     with db.engine.connect() as other:
@@ -236,9 +235,8 @@ async def test_on_postgresql_a_second_process_lets_the_pruning_one_be(
     assert await db.writer.run(lambda conn: prune.prune_batch(conn, cut=cut)) == (3, False)
 
 
+@pytest.mark.backend("sqlite")  # EXPLAIN QUERY PLAN is SQLite's
 async def test_the_pass_reads_through_indexes_only(client: httpx.AsyncClient, keys: Keys, db: Database) -> None:
-    if not db.is_sqlite:
-        pytest.skip("EXPLAIN QUERY PLAN is SQLite's")
     await _send_many(client, keys.default, 6)
     statements: list[tuple[str, Any]] = []
 

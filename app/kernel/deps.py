@@ -88,16 +88,21 @@ def require_admin(request: Request) -> None:
     """Guard for /_mirror/ admin and inspection APIs: the admin token when set, else loopback callers only."""
     token = request.app.state.settings.admin_token
     if token:
-        try:
-            presented = auth.bearer_token(request.headers.get("authorization"))
-        except Unauthorized:
-            presented = ""
-        if not hmac.compare_digest(presented.encode(), token.encode()):
+        if not presents_admin_token(request.headers.get("authorization"), token):
             raise Unauthorized()
         return
     host = request.client.host if request.client else ""
     if not is_loopback(host):
         raise Forbidden("the mirror admin API is open to loopback callers only; set SGMIRROR_ADMIN_TOKEN")
+
+
+def presents_admin_token(authorization: str | None, token: str) -> bool:
+    """True when the Authorization header is `Bearer <token>` (compared in constant time)."""
+    try:
+        presented = auth.bearer_token(authorization)
+    except Unauthorized:
+        return False
+    return hmac.compare_digest(presented.encode(), token.encode())
 
 
 def is_loopback(host: str) -> bool:

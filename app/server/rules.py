@@ -14,11 +14,10 @@ reach the mirror by names nobody configured.
 
 from __future__ import annotations
 
-import hmac
 from typing import Final
 from urllib.parse import urlsplit
 
-from app.kernel import json_input
+from app.kernel import deps, json_input
 from app.kernel.config import Settings
 
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -67,8 +66,7 @@ def carries_admin_token(headers: dict[str, str], admin_token: str | None) -> boo
     """A request with the admin token comes from someone who holds it, whatever name or page it came by."""
     if not admin_token:
         return False
-    presented = headers.get("authorization", "")
-    return hmac.compare_digest(presented.encode(), f"Bearer {admin_token}".encode())
+    return deps.presents_admin_token(headers.get("authorization"), admin_token)
 
 
 def is_cross_origin(method: str, path: str, headers: dict[str, str]) -> bool:

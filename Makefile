@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.runtime
 
-.PHONY: help run test lint check system-deps openapi bench bench-smtp bench-pg clean
+.PHONY: help run test lint check system-deps openapi bench bench-smtp bench-pg bench-scale clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ bench-pg: $(STAMP) ## both benchmarks on a throwaway PostgreSQL (Debian's binari
 	$(WRK)
 	$(BIN)/python -m bench.run --database postgresql --workers 2 $(BENCH_ARGS)
 	$(BIN)/python -m bench.smtp --database postgresql --workers 2 $(BENCH_ARGS)
+
+bench-scale: $(STAMP) ## searches and mail send, fresh store vs 1,000,000 messages (BENCH_ARGS="--messages 100000")
+	$(WRK)
+	$(BIN)/python -m bench.scale $(BENCH_ARGS)
 
 openapi: $(STAMP) ## regenerate openapi.yaml from the app
 	$(BIN)/sgmirror openapi > openapi.yaml

@@ -66,14 +66,16 @@ _RANDOM = random.Random(os.urandom(16))
 os.register_at_fork(after_in_child=lambda: _RANDOM.seed(os.urandom(16)))
 
 
-def new_message_id() -> str:
+def new_message_id(at_ms: int | None = None) -> str:
     """22 URL-safe characters, like SendGrid's X-Message-Id: 48 bits of milliseconds, then 84 random bits.
 
     Time-ordered ids keep every index keyed by message id growing at its right edge, so a commit dirties
-    a few pages instead of one random page per index per message.
+    a few pages instead of one random page per index per message. `at_ms` (unix milliseconds, default now)
+    lets the store-size benchmark give back-dated messages the ids they would have had.
     """
+    millis = time.time_ns() // 1_000_000 if at_ms is None else at_ms
     # The offset only makes ids start with a letter ('J') rather than '-' for the next century.
-    number = ((time.time_ns() // 1_000_000) + (20 << 42)) << 84 | _RANDOM.getrandbits(84)
+    number = (millis + (20 << 42)) << 84 | _RANDOM.getrandbits(84)
     # 132 bits in 18 bytes: the first two of the 24 digits are always zero and dropped.
     digits = binascii.b2a_base64(number.to_bytes(18, "big"), newline=False)[2:]
     return digits.translate(_TO_SORTED).decode("ascii")

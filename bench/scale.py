@@ -12,11 +12,13 @@ by the real ingest path minus its HTTP and its checks: each generated v3 mail-se
 envelope, recipient and event rows exactly as for a send (`new_message_id` is given the back-dated time, so
 ids stay time-ordered as they would have been), `scheduling.scheduler.with_deliveries` adds the delivery row
 of a scheduled send, and `kernel.db.bulk.prepare`/`execute` (the group commit's own INSERTs) writes them,
-parents before children, `--batch` messages per transaction; on SQLite with `synchronous=OFF` (fewer fsyncs,
-the same rows) and no ANALYZE afterwards (the mirror runs none). Left out, as for a send whose checks all pass:
-the plan quota's daily counter and the delivery simulator (every generated address is a plain delivery,
-which writes nothing beyond the rows above). Suppression lists get one bounce per 100 messages and one
-unsubscribe per 200 (the default account), with the same bulk INSERT into `suppressions`.
+parents before children, `--batch` messages per transaction; after each batch the word indexer's own
+`inspection.words.prepare`/`write` index the batch's words as the server's background pass would; on SQLite
+with `synchronous=OFF` (fewer fsyncs, the same rows) and no ANALYZE afterwards (the mirror runs none). Left
+out, as for a send whose checks all pass: the plan quota's daily counter and the delivery simulator (every
+generated address is a plain delivery, which writes nothing beyond the rows above). Suppression lists get
+one bounce per 100 messages and one unsubscribe per 200 (the default account), with the same bulk INSERT
+into `suppressions`.
 
 The variety, seeded so that every run writes the same store: four accounts (the default one 55 %, three
 subusers 45 %); one `to` per personalization, 10 % with a `cc`, 10 % with a second personalization; 30 % of
@@ -305,6 +307,7 @@ def fill(store: Store, n: int, *, batch: int, seed: int = 1) -> FillStats:
                     prepared = bulk.prepare(table, tables[table], dialect)
                     bulk.execute(conn, prepared, prepared.values)
                     stats.rows[table.name] = stats.rows.get(table.name, 0) + len(tables[table])
+            _index_words(engine, conn)
             done = min(n, first + batch)
             if done >= next_log or done == n:
                 next_log += max(batch, n // 10)
@@ -318,6 +321,21 @@ def fill(store: Store, n: int, *, batch: int, seed: int = 1) -> FillStats:
     engine.dispose()
     stats.seconds = time.perf_counter() - began
     return stats
+
+
+def _index_words(engine: Any, conn: Any) -> None:
+    """What the server's word indexer would write for everything filled so far (its own two functions)."""
+    from sqlalchemy.orm import Session
+
+    from app.inspection import words
+
+    while True:
+        with Session(engine) as session:
+            rows = words.prepare(session, limit=2000)
+        if not rows:
+            return
+        with conn.begin():
+            words.write(conn, rows)
 
 
 def bounce_address(i: int) -> str:
@@ -441,8 +459,9 @@ class Kind:
     api_key: bool = False
 
 
-def search_kinds(n: int, accounts: Accounts) -> list[Kind]:
-    """Every kind, with values that exist in a store of n messages (rare ones cycle over every rare message)."""
+def search_kinds(n: int, accounts: Accounts, cursors: list[str]) -> list[Kind]:
+    """Every kind, with values that exist in a store of n messages (rare ones cycle over every rare message);
+    `cursors` continue after messages among the oldest hundred (the deepest pages)."""
     rares = rare_count(n)
     end = datetime.now(UTC)
 
@@ -472,11 +491,23 @@ def search_kinds(n: int, accounts: Accounts) -> list[Kind]:
         Kind("mirror: account=", lambda i: (m, {"account": accounts.usernames[1 + i % len(SUBUSERS)]})),
         Kind("mirror: since=", lambda i: (m, {"since": since(i)})),
         Kind("mirror: deep offset", lambda i: (m, {"offset": str(deep - (i % 50))})),
+        Kind("mirror: deep page by cursor", lambda i: (m, {"cursor": cursors[i % len(cursors)]})),
+        Kind("mirror: text= common word", lambda i: (m, {"text": _WORDS[i % len(_WORDS)]})),
         Kind("v3: to_email= rare", lambda i: ("/v3/messages", {"query": f'to_email="{rare_address(rare(i))}"'}), True),
         Kind("v3: to_email= common", lambda i: ("/v3/messages", {"query": f'to_email="{common(i)}"'}), True),
         Kind(
             "v3: subject LIKE rare",
             lambda i: ("/v3/messages", {"query": f'subject LIKE "%{rare_word(rare(i), "s")}%"'}),
+            True,
+        ),
+        Kind(
+            "v3: from_email=",
+            lambda i: ("/v3/messages", {"query": f'from_email="orders@shop{i % 5}.example"'}),
+            True,
+        ),
+        Kind(
+            "v3: last_event_time >",
+            lambda i: ("/v3/messages", {"query": f'last_event_time > TIMESTAMP "{since(i)}"', "limit": "100"}),
             True,
         ),
         Kind("v3: status= processed (rare)", lambda i: ("/v3/messages", {"query": 'status="processed"'}), True),
@@ -487,6 +518,10 @@ def search_kinds(n: int, accounts: Accounts) -> list[Kind]:
         Kind("console: subject= rare", lambda i: ("/console/all-mail", {"subject": rare_word(rare(i), "s")})),
         Kind("console: to= rare", lambda i: ("/console/all-mail", {"to": rare_address(rare(i))})),
         Kind("console: deep page", lambda i: ("/console/all-mail", {"offset": str(deep - (i % 50))})),
+        Kind(
+            "console: deep page by cursor",
+            lambda i: ("/console/all-mail", {"offset": str(deep - (i % 50)), "cursor": cursors[i % len(cursors)]}),
+        ),
         Kind("suppression: bounces page", lambda i: ("/v3/suppression/bounces", {"limit": "100"}), True),
         Kind(
             "suppression: bounces deep",
@@ -591,7 +626,8 @@ def measure_store(label: str, round_no: int, store: Store, n: int, opts: Options
     try:
         with wal.watching(label, store.sqlite_file):
             wait_up(server)
-            kinds = [k for k in search_kinds(n, store.accounts) if opts.kinds is None or k.name in opts.kinds]
+            cursors = deep_cursors(store)
+            kinds = [k for k in search_kinds(n, store.accounts, cursors) if opts.kinds is None or k.name in opts.kinds]
             with httpx.Client(base_url=server.base_url, timeout=3600) as client:
                 for kind in kinds:
                     timings = results[kind.name] = run_kind(client, kind, queries=opts.queries, budget=opts.budget)
@@ -610,6 +646,24 @@ def measure_store(label: str, round_no: int, store: Store, n: int, opts: Options
     finally:
         server.stop()
     return StoreRun(label, round_no, results, rss, send, stored)
+
+
+def deep_cursors(store: Store) -> list[str]:
+    """Cursors after each of the 50th to 99th oldest messages, as a page of the listing would give them."""
+    from sqlalchemy import create_engine, select
+
+    from app.inspection.service import encode_cursor
+    from app.mail.models import Message
+
+    engine = create_engine(store.url)
+    try:
+        with engine.connect() as conn:
+            oldest = conn.execute(
+                select(Message.created_at, Message.id).order_by(Message.created_at, Message.id).limit(100)
+            ).all()
+    finally:
+        engine.dispose()
+    return [encode_cursor(at, message_id) for at, message_id in oldest[50:]] or [encode_cursor(datetime.now(UTC), "")]
 
 
 def measure_send(server: Server, opts: Options) -> WrkResult:

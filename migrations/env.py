@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from app import models  # noqa: F401  (registers the tables)
 from app.kernel.config import get_settings
+from app.kernel.db import migrate
 from app.kernel.db.base import Base
 from app.kernel.db.session import make_engine
 
@@ -24,6 +25,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=migrate.compared_with_models,
     )
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from app.activity import query as activity_query
 from app.activity import sql as activity_sql
+from app.activity.syntax import Comparison
 from app.kernel.db.base import as_utc
 from app.kernel.errors import BadRequest, NotFound
 from app.kernel.principal import Principal
+from app.mail import search as mail_search
 from app.mail.models import Event, Message, Recipient
 
 MAX_LIMIT = 1000
@@ -66,7 +69,9 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     """Recipients of the account matching `query`, most recent event first."""
     if query is None or not query.strip():
         raise BadRequest("query parameter is required")
-    condition = activity_sql.compile_query(activity_query.parse_query(query), COLUMNS)
+    condition = activity_sql.compile_query(
+        activity_query.parse_query(query), COLUMNS, partial(_indexed_subject, session)
+    )
     statement = (
         select(Recipient)
         .join(Message, Message.id == Recipient.message_id)
@@ -75,6 +80,18 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
         .limit(_limit(limit))
     )
     return list(session.scalars(statement))
+
+
+def _indexed_subject(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:
+    """`subject` LIKE and = through the substring index (the other comparisons compile as usual)."""
+    if comparison.field != "subject" or not isinstance(comparison.value, str):
+        return None
+    if comparison.op == "LIKE":
+        return mail_search.recipients_like(session, "subject", comparison.value)
+    if comparison.op == "=":
+        exact = Recipient.subject == comparison.value
+        return and_(mail_search.recipients_like(session, "subject", mail_search.like_escaped(comparison.value)), exact)
+    return None
 
 
 def _limit(raw: str | None) -> int:

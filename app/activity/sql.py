@@ -38,17 +38,24 @@ _COMPARATORS: Final[Mapping[CompareOp, _Comparator]] = {
 }
 
 
-def compile_query(expr: Expr, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
+# A comparison compiled some better way (an index the plain column condition would not use), or None.
+Rewrite = Callable[[Comparison], ColumnElement[bool] | None]
+
+
+def compile_query(
+    expr: Expr, columns: Mapping[str, ColumnElement[Any]], rewrite: Rewrite | None = None
+) -> ColumnElement[bool]:
     """Turn a parsed query into a SQLAlchemy condition over `columns` (query field name → column)."""
     match expr:
         case And(left, right):
-            return and_(compile_query(left, columns), compile_query(right, columns))
+            return and_(compile_query(left, columns, rewrite), compile_query(right, columns, rewrite))
         case Or(left, right):
-            return or_(compile_query(left, columns), compile_query(right, columns))
+            return or_(compile_query(left, columns, rewrite), compile_query(right, columns, rewrite))
         case Not(operand):
-            return not_(compile_query(operand, columns))
+            return not_(compile_query(operand, columns, rewrite))
         case Comparison():
-            return _compile_comparison(expr, columns)
+            rewritten = rewrite(expr) if rewrite is not None else None
+            return rewritten if rewritten is not None else _compile_comparison(expr, columns)
         case Between(field, low, high, negated):
             between = _column(field, columns).between(low, high)
             return not_(between) if negated else between
@@ -78,7 +85,7 @@ def _lower(value: Value) -> Value:
 def _compile_comparison(expr: Comparison, columns: Mapping[str, ColumnElement[Any]]) -> ColumnElement[bool]:
     column = _column(expr.field, columns)
     if _folds_case(expr.field, expr.op):
-        return _COMPARATORS[expr.op](func.lower(column), _lower(expr.value))
+        return _COMPARATORS[expr.op](_folded(column), _lower(expr.value))
     return _COMPARATORS[expr.op](column, expr.value)
 
 
@@ -86,5 +93,10 @@ def _compile_in(expr: InList, columns: Mapping[str, ColumnElement[Any]]) -> Colu
     column = _column(expr.field, columns)
     values = list(expr.values)
     if _folds_case(expr.field, "IN"):
-        column, values = func.lower(column), [_lower(value) for value in values]
+        column, values = _folded(column), [_lower(value) for value in values]
     return column.not_in(values) if expr.negated else column.in_(values)
+
+
+def _folded(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """lower(column), unless the column says it holds lowercase already (then its index stays usable)."""
+    return column if column.info.get("lowercase") else func.lower(column)

@@ -70,10 +70,11 @@ def _search(
 SearchDep = Annotated[mailbox.Search, Depends(_search)]
 
 
-def _page_url(path: str, search: mailbox.Search, offset: int) -> str:
+def _page_url(path: str, search: mailbox.Search, offset: int, cursor: str | None = None) -> str:
     fields = {
         "to": search.to, "from": search.from_, "subject": search.subject, "category": search.category,
         "since": search.since, "until": search.until, "offset": str(max(offset, 0)) if offset > 0 else "",
+        "cursor": cursor or "",
     }  # fmt: skip
     query = urlencode({name: value for name, value in fields.items() if value})
     return f"{path}?{query}" if query else path
@@ -95,12 +96,21 @@ def _register(prefix: str, box_dependency: Callable[..., Box]) -> None:
 
     @router.get(prefix, name=f"{prefix}:inbox")
     def inbox(
-        request: Request, session: ReadSessionDep, search: SearchDep, offset: int = 0, box: Box = box_of
+        request: Request,
+        session: ReadSessionDep,
+        search: SearchDep,
+        offset: int = 0,
+        cursor: str = "",
+        box: Box = box_of,
     ) -> Response:
-        """The inbox: search, newest first, 50 a page; the page polls for new mail."""
-        page = mailbox.page(session, box.mailbox, search, offset=offset)
+        """The inbox: search, newest first, 50 a page; the page polls for new mail.
+
+        Older pages seek from the last row shown (`cursor`), so any depth costs the same; `offset` then only
+        numbers the rows. Newer pages skip by offset.
+        """
+        page = mailbox.page(session, box.mailbox, search, offset=offset, cursor=cursor or None)
         newer = _page_url(box.base, search, page.offset - page.limit) if page.offset > 0 else None
-        older = _page_url(box.base, search, page.offset + page.limit) if page.offset + page.limit < page.total else None
+        older = _page_url(box.base, search, page.offset + page.limit, page.next_cursor) if page.next_cursor else None
         return pages.render(
             request, box.viewer, "inbox.html", title=box.title, box=box, page=page, search=search,
             poll_url=_page_url(f"{box.base}/poll", search, 0), newer_url=newer, older_url=older, section=box.base,

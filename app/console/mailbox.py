@@ -7,20 +7,20 @@ a subuser its own. Every account also sees the mail the mirror sent about it (se
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import Account
 from app.inspection import service as inspection
 from app.kernel.errors import BadRequest, NotFound
 from app.mail import html as mail_html
+from app.mail import search as mail_search
 from app.mail import system as system_mail
-from app.mail.models import Envelope, Event, Message, Recipient
+from app.mail.models import Envelope, Event, Message, MessageLabel, Recipient
 
 PAGE_SIZE = 50
 MAX_RAW_SHOWN = 256 * 1024
@@ -62,9 +62,11 @@ class Row:
 @dataclass
 class Page:
     total: int
+    total_exact: bool
     offset: int
     rows: list[Row]
     newest: str | None
+    next_cursor: str | None
     limit: int = PAGE_SIZE
 
 
@@ -106,14 +108,10 @@ def visible(mailbox: Mailbox) -> ColumnElement[bool] | None:
     own = Message.account_id.in_(mailbox.account_ids)
     if mailbox.notices_for is None:
         return own
-    needle = json.dumps({system_mail.ACCOUNT_ARG: mailbox.notices_for})[1:-1]
+    kind, value = mail_search.custom_arg_label(system_mail.ACCOUNT_ARG, mailbox.notices_for)
+    notices = select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
     system_ids = select(Account.id).where(Account.kind == system_mail.SYSTEM_KIND)
-    return or_(own, and_(Message.account_id.in_(system_ids), cast(Message.custom_args, String).like(f"%{needle}%")))
-
-
-def _like(text: str) -> str:
-    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return or_(own, and_(Message.account_id.in_(system_ids), Message.id.in_(notices)))
 
 
 def _day(raw: str, name: str, *, end: bool) -> datetime | None:
@@ -126,26 +124,36 @@ def _day(raw: str, name: str, *, end: bool) -> datetime | None:
     return datetime.combine(day + timedelta(days=1 if end else 0), time(), UTC)
 
 
-def _query(mailbox: Mailbox, search: Search) -> tuple[inspection.Filters, ColumnElement[bool] | None]:
+def _query(
+    session: Session, mailbox: Mailbox, search: Search
+) -> tuple[inspection.Filters, mail_search.Narrowing | None]:
     filters = inspection.Filters(
         subject=search.subject.strip() or None,
         category=search.category.strip() or None,
         since=_day(search.since, "since", end=False),
         until=_day(search.until, "until", end=True),
     )
-    clauses = [c for c in (visible(mailbox),) if c is not None]
-    if search.to.strip():
-        to = _like(search.to)
-        clauses.append(exists().where(Recipient.message_id == Message.id, Recipient.email.like(to, escape="\\")))
-    if search.from_.strip():
-        clauses.append(func.lower(Message.from_email).like(_like(search.from_), escape="\\"))
-    return filters, (and_(*clauses) if clauses else None)
+    shown = visible(mailbox)
+    narrowings = [mail_search.Narrowing(shown)] if shown is not None else []
+    # Addresses are stored lowercased; the sender is searched through its recipients' copy of it.
+    for column, wanted in (("email", search.to), ("from_email", search.from_)):
+        if wanted.strip():
+            pattern = mail_search.like_escaped(wanted.strip().lower())
+            narrowings.append(mail_search.messages_with(session, column, pattern, Message.id.expression, case=True))
+    if not narrowings:
+        return filters, None
+    condition = and_(*(n.condition for n in narrowings))
+    return filters, mail_search.Narrowing(condition, walks=any(n.walks for n in narrowings))
 
 
-def page(session: Session, mailbox: Mailbox, search: Search, *, offset: int) -> Page:
-    """One page of the inbox, newest first."""
-    filters, where = _query(mailbox, search)
-    total, messages = inspection.search(session, filters, limit=PAGE_SIZE, offset=max(offset, 0), where=where)
+def page(session: Session, mailbox: Mailbox, search: Search, *, offset: int, cursor: str | None = None) -> Page:
+    """One page of the inbox, newest first: `cursor` (from the page before) seeks, `offset` skips or numbers."""
+    filters, where = _query(session, mailbox, search)
+    offset = max(offset, 0)
+    found = inspection.search(
+        session, filters, limit=PAGE_SIZE, offset=0 if cursor else offset, cursor=cursor, where=where
+    )
+    messages = found.messages
     recipients = inspection.recipients_of(session, [m.id for m in messages])
     names = account_names(session, {m.account_id for m in messages})
     rows = [
@@ -153,7 +161,7 @@ def page(session: Session, mailbox: Mailbox, search: Search, *, offset: int) -> 
         for m in messages
     ]
     first = messages[0].id if offset <= 0 and messages else poll_state(session, mailbox, search)["newest"]
-    return Page(total=total, offset=max(offset, 0), rows=rows, newest=first)
+    return Page(found.total, found.total_exact, offset, rows, first, found.next_cursor)
 
 
 def account_names(session: Session, ids: set[str]) -> dict[str, str]:
@@ -226,6 +234,6 @@ def clear(session: Session, mailbox: Mailbox) -> None:
 
 def poll_state(session: Session, mailbox: Mailbox, search: Search) -> dict[str, Any]:
     """What the inbox page polls: how many messages match and the newest one's id."""
-    filters, where = _query(mailbox, search)
-    total, messages = inspection.search(session, filters, limit=1, offset=0, where=where)
-    return {"total": total, "newest": messages[0].id if messages else None}
+    filters, where = _query(session, mailbox, search)
+    found = inspection.search(session, filters, limit=1, where=where)
+    return {"total": found.total, "newest": found.messages[0].id if found.messages else None}

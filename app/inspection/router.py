@@ -84,19 +84,26 @@ def _page(session: Session, messages: list[Message]) -> list[schemas.MessageSumm
 
 
 @router.get(
-    "", response_model=schemas.MessagePage, responses=_ERRORS, dependencies=[_only(*FILTERS, "limit", "offset")]
+    "",
+    response_model=schemas.MessagePage,
+    responses=_ERRORS,
+    dependencies=[_only(*FILTERS, "limit", "offset", "cursor")],
 )
 def list_stored_messages(
     session: SessionDep,
     filters: FiltersDep,
     limit: Annotated[str | None, Query(description="1 to 500, default 50")] = None,
-    offset: Annotated[str | None, Query()] = None,
+    offset: Annotated[str | None, Query(description="skip this many (after `cursor`, if given)")] = None,
+    cursor: Annotated[str | None, Query(description="continue after a page: its `next_cursor`")] = None,
 ) -> schemas.MessagePage:
-    """Stored messages, newest first, filtered."""
+    """Stored messages, newest first, filtered; `next_cursor` pages on at any depth in constant time."""
     page_size = optional_int(limit, field="limit", maximum=inspection.MAX_PAGE) or 50
     start = optional_int(offset, field="offset", minimum=0) or 0
-    total, messages = inspection.search(session, filters, limit=page_size, offset=start)
-    return schemas.MessagePage(total=total, limit=page_size, offset=start, messages=_page(session, messages))
+    found = inspection.search(session, filters, limit=page_size, offset=start, cursor=cursor or None)
+    return schemas.MessagePage(
+        total=found.total, total_exact=found.total_exact, limit=page_size, offset=start,
+        next_cursor=found.next_cursor, messages=_page(session, found.messages),
+    )  # fmt: skip
 
 
 @router.get(

@@ -34,9 +34,11 @@ class MessageSummary(BaseModel):
 
 
 class MessagePage(BaseModel):
-    total: int
+    total: int = Field(description="matches, counted up to 10,000; past that a lower bound")
+    total_exact: bool = Field(description="false when `total` is the 10,000 lower bound")
     limit: int
     offset: int
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last one")
     messages: list[MessageSummary]
 
 

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
-import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, Select, String, bindparam, cast, delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from app.accounts.models import Account
+from app.inspection import words
 from app.kernel.db.base import as_utc
 from app.kernel.db.session import Database
 from app.kernel.errors import BadRequest, NotFound
-from app.mail import mime, rendering
-from app.mail import validation as mail_validation
-from app.mail.message import OutboundMessage
-from app.mail.models import Envelope, Event, Message, Recipient
+from app.mail import rendering
+from app.mail import search as mail_search
+from app.mail.models import Envelope, Event, Message, MessageLabel, Recipient
 
 MAX_PAGE = 500
-# Candidates of a `text` search decoded per round trip.
-_SCAN_CHUNK = 100
+# Counts stop here: beyond it a search reports at least this many (and says the total is not exact).
+COUNT_LIMIT = 10_000
 MAX_WAIT_SECONDS = 120.0
 # Other processes' commits do not signal this one, so a waiter also looks on its own now and then.
 _POLL_SECONDS = 1.0
@@ -78,109 +77,75 @@ def parse_time(raw: str | None, *, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _statement(session: Session, filters: Filters) -> Select[Message]:
-    statement = select(Message)
-    if filters.to:
-        statement = statement.where(_has_recipient(filters.to))
-    if filters.from_:
-        statement = statement.where(func.lower(Message.from_email) == filters.from_.lower())
-    if filters.subject:
-        statement = statement.where(Message.subject.ilike(f"%{filters.subject}%"))
-    if filters.category:
-        statement = statement.where(cast(Message.categories, String).like(f"%{json.dumps(filters.category)}%"))
-    if filters.custom_arg:
-        statement = statement.where(_has_custom_arg(filters.custom_arg))
+@dataclass(frozen=True)
+class Found:
+    """One page of a search: `total` is exact up to COUNT_LIMIT, beyond it `total_exact` is False."""
+
+    total: int
+    total_exact: bool
+    messages: list[Message]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The ids of matching messages as a statement, with the (created_at, id) columns that order it."""
+
+    ids: Select[Any]
+    at: ColumnElement[datetime]
+    ident: ColumnElement[str]
+    walks: bool = False  # see mail_search.Narrowing
+
+
+def _plan(session: Session, filters: Filters, where: mail_search.Narrowing | None = None) -> _Plan:
+    """Drive from the first exact label filtered on (its index is in creation order), else from messages."""
+    labels = _labels(filters)
+    if labels:
+        driver = aliased(MessageLabel, name="driver")
+        kind, value = labels[0]
+        at, ident = driver.created_at.expression, driver.message_id.expression
+        ids = select(ident).where(driver.kind == kind, driver.value == value)
+        if filters.account or where is not None:
+            ids = ids.join(Message, Message.id == ident)
+    else:
+        at, ident = Message.created_at.expression, Message.id.expression
+        ids = select(ident)
+    conditions: list[ColumnElement[bool]] = [ident.in_(_labelled(kind, value)) for kind, value in labels[1:]]
     if filters.account:
-        statement = statement.where(Message.account_id == _account_id(session, filters.account))
+        conditions.append(Message.account_id == _account_id(session, filters.account))
     if filters.since:
-        statement = statement.where(Message.created_at > filters.since)
+        conditions.append(at > filters.since)
     if filters.until:
-        statement = statement.where(Message.created_at <= filters.until)
+        conditions.append(at <= filters.until)
+    narrowings = [where] if where is not None else []
+    if filters.subject:
+        pattern = mail_search.like_escaped(filters.subject)
+        narrowings.append(mail_search.messages_with(session, "subject", pattern, ident))
+    ids = ids.where(*conditions, *(n.condition for n in narrowings))
     if filters.text:
-        statement = statement.where(_mentioning(session, statement, filters.text))
-    return statement
+        narrowings.append(words.matching(session, ids, ident, filters.text))
+        ids = ids.where(narrowings[-1].condition)
+    return _Plan(ids, at, ident, walks=any(n.walks for n in narrowings))
 
 
-def _mentioning(session: Session, candidates: Select[Message], needle: str) -> ColumnElement[bool]:
-    """Messages whose subject, or any personalization's text or HTML body, holds `needle` in any case.
-
-    The bodies are stored as MIME, or only as the request until first read, so each candidate the other
-    filters leave is decoded here; an index of the decoded text can take this function's place.
-    """
-    wanted = _folded(needle)
-    ids = list(session.scalars(candidates.with_only_columns(Message.id).order_by(None)))
-    found: list[str] = []
-    for start in range(0, len(ids), _SCAN_CHUNK):
-        found += _mentions_in(session, ids[start : start + _SCAN_CHUNK], wanted)
-    # Inlined rather than bound: a million ids would pass any limit on bound parameters.
-    return Message.id.in_(bindparam("mentioning", found, expanding=True, literal_execute=True))
-
-
-def _mentions_in(session: Session, message_ids: list[str], wanted: str) -> list[str]:
-    messages = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(message_ids)))}
-    envelopes = session.execute(
-        select(Envelope.message_id, Envelope.position, Envelope.subject, Envelope.mime)
-        .where(Envelope.message_id.in_(message_ids))
-        .order_by(Envelope.message_id, Envelope.position)
-    )
-    found = {m.id for m in messages.values() if wanted in _folded(m.subject or "")}
-    requests: dict[str, OutboundMessage] = {}
-    for envelope in envelopes:
-        message = messages.get(envelope.message_id)
-        if message is None or message.id in found:
-            continue
-        texts = [envelope.subject or "", *_bodies(message, envelope.position, envelope.mime, requests)]
-        if any(wanted in _folded(text) for text in texts):
-            found.add(message.id)
-    return [m for m in message_ids if m in found]
+def _labels(filters: Filters) -> list[tuple[str, str]]:
+    found = []
+    if filters.to:
+        found.append(mail_search.label("t", filters.to))
+    if filters.from_:
+        found.append(mail_search.label("f", filters.from_))
+    if filters.category:
+        found.append(mail_search.label("c", filters.category))
+    if filters.custom_arg:
+        key, sep, value = filters.custom_arg.partition("=")
+        if not sep:
+            raise BadRequest("custom_arg must look like key=value", field="custom_arg")
+        found.append(mail_search.custom_arg_label(key, value))
+    return found
 
 
-def _bodies(message: Message, position: int, stored: bytes | None, requests: dict[str, OutboundMessage]) -> list[str]:
-    """The text and HTML bodies of one personalization, as GET .../text and .../html give them."""
-    if stored is None and message.transport == "smtp":
-        stored = rendering.render_stored(message, position)
-    if stored is not None:
-        return _decoded_bodies(stored)
-    # Rendering the MIME only to decode it again would cost milliseconds per message.
-    if message.id not in requests:
-        created = int(as_utc(message.created_at).timestamp())
-        requests[message.id] = mail_validation.parse_mail_send(orjson.loads(message.request), now=created)
-    return mime.body_texts(requests[message.id], position)
-
-
-def _decoded_bodies(raw: bytes) -> list[str]:
-    """Every text/plain and text/html part that is not an attachment, decoded (the stdlib's fast compat32 parser)."""
-    parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
-    bodies = []
-    for part in parsed.walk():
-        if part.get_content_type() in ("text/plain", "text/html") and part.get_content_disposition() is None:
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                bodies.append(_decoded(payload, part.get_content_charset() or "utf-8"))
-    return bodies
-
-
-def _decoded(payload: bytes, charset: str) -> str:
-    try:
-        return payload.decode(charset, "replace")
-    except LookupError:
-        return payload.decode("utf-8", "replace")
-
-
-def _folded(text: str) -> str:
-    return text.replace("\r\n", "\n").casefold()
-
-
-def _has_recipient(address: str) -> Any:
-    return exists().where(Recipient.message_id == Message.id, Recipient.email == address.lower())
-
-
-def _has_custom_arg(pair: str) -> Any:
-    key, sep, value = pair.partition("=")
-    if not sep:
-        raise BadRequest("custom_arg must look like key=value", field="custom_arg")
-    needle = json.dumps({key: value})[1:-1]
-    return exists().where(Envelope.message_id == Message.id, cast(Envelope.custom_args, String).like(f"%{needle}%"))
+def _labelled(kind: str, value: str) -> Select[Any]:
+    return select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
 
 
 def _account_id(session: Session, account: str) -> str:
@@ -189,13 +154,50 @@ def _account_id(session: Session, account: str) -> str:
 
 
 def search(
-    session: Session, filters: Filters, *, limit: int, offset: int, where: ColumnElement[bool] | None = None
-) -> tuple[int, list[Message]]:
-    """Newest first, with the total count of matches (`where` narrows further, e.g. to one console inbox)."""
-    statement = _statement(session, filters) if where is None else _statement(session, filters).where(where)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    page = session.scalars(statement.order_by(Message.created_at.desc(), Message.id).limit(limit).offset(offset))
-    return total, list(page)
+    session: Session,
+    filters: Filters,
+    *,
+    limit: int,
+    offset: int = 0,
+    cursor: str | None = None,
+    where: mail_search.Narrowing | None = None,
+) -> Found:
+    """Newest first (`where` narrows further, e.g. to one console inbox); `cursor` continues after a page."""
+    plan = _plan(session, filters, where)
+    page = plan.ids.add_columns(plan.at)
+    if cursor is not None:
+        at, ident = decode_cursor(cursor)
+        page = page.where(tuple_(plan.at, plan.ident) < tuple_(at, ident))
+    rows = session.execute(page.order_by(plan.at.desc(), plan.ident.desc()).limit(limit).offset(offset)).all()
+    messages = _messages(session, [row[0] for row in rows])
+    next_cursor = encode_cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
+    if plan.walks:  # at least what this page reached; exact only when it ran out
+        seen = (offset if cursor is None else 0) + len(rows)
+        return Found(seen, next_cursor is None and cursor is None, messages, next_cursor)
+    counted = session.scalar(select(func.count()).select_from(plan.ids.limit(COUNT_LIMIT + 1).subquery())) or 0
+    return Found(min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT, messages, next_cursor)
+
+
+def _messages(session: Session, ids: list[str]) -> list[Message]:
+    """The messages of `ids`, in that order."""
+    found = {m.id: m for m in session.scalars(select(Message).where(Message.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def encode_cursor(at: datetime, message_id: str) -> str:
+    """An opaque token for the position after (at, message_id) in newest-first order."""
+    raw = f"{as_utc(at).isoformat()}|{message_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(token: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("utf-8")
+        at, message_id = raw.split("|", 1)
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise BadRequest("cursor is not one this mirror gave out", field="cursor") from None
+    return moment, message_id
 
 
 def recipients_of(session: Session, message_ids: list[str]) -> dict[str, list[Recipient]]:
@@ -298,8 +300,9 @@ async def wait_for(db: Database, filters: Filters, *, timeout: float) -> Message
     deadline = time.monotonic() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
     while True:
         with db.read_session() as session:
-            found = session.scalars(_statement(session, filters).order_by(Message.created_at, Message.id).limit(1))
-            message = found.first()
+            plan = _plan(session, filters)
+            first = session.scalar(plan.ids.order_by(plan.at, plan.ident).limit(1))
+            message = None if first is None else session.get(Message, first)
         remaining = deadline - time.monotonic()
         if message is not None or remaining <= 0:
             return message

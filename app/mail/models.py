@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.kernel.db.base import Base
@@ -25,23 +25,28 @@ class Message(Base):
     """One accepted send request, identified by its X-Message-Id."""
 
     __tablename__ = "messages"
+    # Every listing is newest first: an index per way of narrowing it ends in (created_at, id).
+    __table_args__ = (
+        Index("ix_messages_created", "created_at", "id"),
+        Index("ix_messages_account_created", "account_id", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
-    api_key_id: Mapped[str | None] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str | None] = mapped_column(String(64), index=True)
     transport: Mapped[str] = mapped_column(String(8))
     from_email: Mapped[str] = mapped_column(String(320))
     from_name: Mapped[str | None] = mapped_column(String(256))
     subject: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[list[str]] = mapped_column(JSON)
     custom_args: Mapped[dict[str, Any]] = mapped_column(JSON)
-    template_id: Mapped[str | None] = mapped_column(String(64))
+    template_id: Mapped[str | None] = mapped_column(String(64), index=True)
     batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
     send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sandbox: Mapped[bool] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(String(16))
     request: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Envelope(Base):
@@ -63,21 +68,65 @@ class Recipient(Base):
     """One recipient of one envelope; `id` is SendGrid's per-recipient `sg_message_id`."""
 
     __tablename__ = "message_recipients"
-    __table_args__ = (Index("ix_message_recipients_account_last_event", "account_id", "last_event_time"),)
+    # Email Activity lists an account's recipients by last event, narrowed by address, sender or status.
+    __table_args__ = (
+        Index("ix_message_recipients_account_last_event", "account_id", "last_event_time"),
+        Index("ix_message_recipients_account_email", "account_id", "email", "last_event_time"),
+        Index("ix_message_recipients_account_from", "account_id", "from_email", "last_event_time"),
+        Index("ix_message_recipients_account_status", "account_id", "status", "last_event_time"),
+    )
 
     id: Mapped[str] = mapped_column(String(96), primary_key=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
     account_id: Mapped[str] = mapped_column(String(34))
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(3))
-    email: Mapped[str] = mapped_column(String(320), index=True)
+    # Both addresses are stored lowercased (searches compare them without lower(), so indexes serve).
+    email: Mapped[str] = mapped_column(String(320), info={"lowercase": True})
     name: Mapped[str | None] = mapped_column(String(256))
-    from_email: Mapped[str] = mapped_column(String(320))
+    from_email: Mapped[str] = mapped_column(String(320), info={"lowercase": True})
     subject: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     opens_count: Mapped[int] = mapped_column(Integer, default=0)
     clicks_count: Mapped[int] = mapped_column(Integer, default=0)
     last_event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MessageLabel(Base):
+    """One exact value a message can be found by, in creation order: `kind` t (a recipient address), f (the
+    from address), c (a category) or a (a custom argument, key and value joined by LABEL_SEPARATOR).
+
+    The key ends in (created_at, message_id), so a search by one value reads its newest matches straight
+    off the index, however many other messages there are.
+    """
+
+    __tablename__ = "message_labels"
+    __table_args__ = (Index("ix_message_labels_message_id", "message_id"), {"sqlite_with_rowid": False})
+
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+
+
+LABEL_SEPARATOR = "\x1f"
+
+
+class MessageWords(Base):
+    """A message's words (subject and decoded bodies), written by the word indexer some time after the send.
+
+    `seq` only grows (never reused), so SQLite's full-text rows, keyed by it and never deleted, cannot
+    point at a later message; a deleted message's row goes with it and its full-text row matches nothing.
+    On PostgreSQL `words` holds the text under a tsvector index; on SQLite it stays empty.
+    """
+
+    __tablename__ = "message_words"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    words: Mapped[str | None] = mapped_column(Text)
 
 
 class Event(Base):

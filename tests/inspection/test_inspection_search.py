@@ -1,8 +1,10 @@
-"""/_mirror/messages: the `text` search over subjects and bodies, and unknown query parameters refused."""
+"""/_mirror/messages: the `text` word search over subjects and bodies (before and after the word indexer has
+passed), and unknown query parameters refused."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +14,8 @@ import pytest
 from fastapi import FastAPI
 
 from app.inspection import service as inspection
+from app.inspection import words
+from app.kernel.db.session import Database
 from app.mail import mime
 from app.mail import validation as mail_validation
 from tests.conftest import Keys, bearer
@@ -19,7 +23,7 @@ from tests.support.mail import body, rich
 
 pytestmark = pytest.mark.anyio
 
-LIST_TAKES = "to, from, subject, text, category, custom_arg, account, since, until, limit, offset"
+LIST_TAKES = "to, from, subject, text, category, custom_arg, account, since, until, limit, offset, cursor"
 WAIT_TAKES = "to, from, subject, text, category, custom_arg, account, since, until, timeout"
 
 
@@ -80,15 +84,35 @@ async def test_deleting_all_messages_refuses_a_filter_it_would_ignore(client: ht
     assert await _found(client) == []
 
 
-async def test_text_finds_subjects_and_bodies_in_any_case(client: httpx.AsyncClient, keys: Keys) -> None:
+@pytest.fixture(params=["tail", "indexed"])
+async def indexed(request: pytest.FixtureRequest, db: Database) -> Callable[[], Awaitable[None]]:
+    """Bring the word index up to date before a search (`indexed`), or leave it to the tail (`tail`)."""
+
+    async def catch_up() -> None:
+        if request.param == "indexed":
+            while await words.catch_up(db):
+                pass
+
+    return catch_up
+
+
+async def test_text_finds_words_of_subjects_and_bodies_in_any_case(
+    client: httpx.AsyncClient, keys: Keys, indexed: Callable[[], Awaitable[None]]
+) -> None:
     by_subject = await _send(client, keys.default, body(subject="Quarterly REPORT", content=_content("nothing")))
     by_text = await _send(client, keys.default, body(subject="a", content=_content("Your report is ready")))
-    by_html = await _send(client, keys.default, body(subject="b", content=_content(html="<p>Monthly <b>Report</b>")))
+    html = "<p>Monthly <strong>Report</strong>"
+    by_html = await _send(client, keys.default, body(subject="b", content=_content(html=html)))
     substituted = await _send(client, keys.default, rich())
     unrelated = await _send(client, keys.default, body(subject="c", content=_content("nothing", "<p>nothing</p>")))
+    await indexed()
 
     assert await _found(client, text="report") == [by_html, by_text, by_subject]
-    assert await _found(client, text="<B>REPORT</b>") == [by_html]
+    assert await _found(client, text="REPO") == [by_html, by_text, by_subject], "the last word is a prefix"
+    assert await _found(client, text="port") == [], "words, not parts of words"
+    assert await _found(client, text="monthly, report!") == [by_html], "the HTML's visible text, punctuation aside"
+    assert await _found(client, text="report monthly") == [], "the words in their order"
+    assert await _found(client, text="<strong>") == [], "no tags"
     assert await _found(client, text="hello alice") == [substituted], "the body as rendered, substitutions made"
     assert await _found(client, text="nothing", subject="c") == [unrelated]
     assert await _found(client, text="report", limit="1", offset="1") == [by_text]
@@ -96,20 +120,27 @@ async def test_text_finds_subjects_and_bodies_in_any_case(client: httpx.AsyncCli
     assert total == 3
 
 
-async def test_text_is_no_search_of_the_request_addresses_or_attachments(client: httpx.AsyncClient, keys: Keys) -> None:
+async def test_text_is_no_search_of_the_request_addresses_or_attachments(
+    client: httpx.AsyncClient, keys: Keys, indexed: Callable[[], Awaitable[None]]
+) -> None:
     await _send(client, keys.default, rich())
+    await indexed()
     assert await _found(client, text="alice@example.com") == []
     assert await _found(client, text="PDF-1.4") == []
 
 
-async def test_text_reads_bodies_already_rendered_and_encoded(client: httpx.AsyncClient, keys: Keys) -> None:
+async def test_text_reads_bodies_already_rendered_and_encoded(
+    client: httpx.AsyncClient, keys: Keys, indexed: Callable[[], Awaitable[None]]
+) -> None:
     long_line = "Grüße aus Köln, " * 20
     message_id = await _send(client, keys.default, body(content=_content(long_line, f"<p>{long_line}</p>")))
     text = await client.get(f"/_mirror/messages/{message_id}/text")  # renders the MIME and stores it
     assert "Grüße aus Köln" in text.text
     raw = (await client.get(f"/_mirror/messages/{message_id}/raw")).content
     assert "Grüße aus Köln".encode() not in raw, "the stored body is transfer-encoded"
+    await indexed()
     assert await _found(client, text="GRÜSSE AUS KÖLN") == [message_id]
+    assert await _found(client, text="grusse aus koln") == [message_id], "diacritics folded"
     assert await _found(client, text="grüße aus berlin") == []
 
 

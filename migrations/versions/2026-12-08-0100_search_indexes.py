@@ -1,0 +1,175 @@
+"""search indexes: message labels, listing indexes, substring search over recipients
+
+Revision ID: b1c2d3e4f501
+Revises: a9b1c2d3e405
+Create Date: 2026-12-08 01:00:00
+"""
+
+import logging
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "b1c2d3e4f501"
+down_revision: str | None = "a9b1c2d3e405"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+log = logging.getLogger("alembic.runtime.migration")
+
+# SQLite: an FTS5 trigram index over the recipients' address, sender and subject, kept by triggers in the
+# same transaction as the rows (the app's models leave it out; migrations own it).
+_SQLITE_SEARCH = (
+    "CREATE VIRTUAL TABLE message_recipients_search USING fts5(email, from_email, subject, "
+    "content='message_recipients', content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER message_recipients_search_insert AFTER INSERT ON message_recipients BEGIN "
+    "INSERT INTO message_recipients_search(rowid, email, from_email, subject) "
+    "VALUES (new.rowid, new.email, new.from_email, new.subject); END",
+    "CREATE TRIGGER message_recipients_search_delete AFTER DELETE ON message_recipients BEGIN "
+    "INSERT INTO message_recipients_search(message_recipients_search, rowid, email, from_email, subject) "
+    "VALUES ('delete', old.rowid, old.email, old.from_email, old.subject); END",
+    "CREATE TRIGGER message_recipients_search_update AFTER UPDATE OF email, from_email, subject "
+    "ON message_recipients BEGIN "
+    "INSERT INTO message_recipients_search(message_recipients_search, rowid, email, from_email, subject) "
+    "VALUES ('delete', old.rowid, old.email, old.from_email, old.subject); "
+    "INSERT INTO message_recipients_search(rowid, email, from_email, subject) "
+    "VALUES (new.rowid, new.email, new.from_email, new.subject); END",
+    "INSERT INTO message_recipients_search(message_recipients_search) VALUES ('rebuild')",
+)
+# PostgreSQL: one trigram GIN index over the same three fields joined (queries repeat the expression,
+# then check the field itself).
+_PG_SEARCH = (
+    "CREATE INDEX ix_message_recipients_search ON message_recipients USING gin "
+    "((email || ' ' || from_email || ' ' || coalesce(subject, '')) gin_trgm_ops)"
+)
+
+_SQLITE_LABELS = (
+    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 't', r.email, m.created_at, m.id FROM message_recipients r JOIN messages m ON m.id = r.message_id",
+    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'f', lower(m.from_email), m.created_at, m.id FROM messages m",
+    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'c', j.value, m.created_at, m.id FROM messages m, json_each(m.categories) j WHERE j.type = 'text'",
+    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'a', j.key || char(31) || j.value, m.created_at, m.id "
+    "FROM messages m, json_each(m.custom_args) j WHERE j.type = 'text'",
+    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'a', j.key || char(31) || j.value, m.created_at, m.id "
+    "FROM message_envelopes e JOIN messages m ON m.id = e.message_id, json_each(e.custom_args) j "
+    "WHERE j.type = 'text'",
+)
+_PG_LABELS = (
+    "INSERT INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 't', r.email, m.created_at, m.id FROM message_recipients r JOIN messages m ON m.id = r.message_id "
+    "ON CONFLICT DO NOTHING",
+    "INSERT INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'f', lower(m.from_email), m.created_at, m.id FROM messages m ON CONFLICT DO NOTHING",
+    "INSERT INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'c', j.value #>> '{}', m.created_at, m.id FROM messages m, json_array_elements(m.categories) j "
+    "WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
+    "INSERT INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'a', j.key || chr(31) || (j.value #>> '{}'), m.created_at, m.id "
+    "FROM messages m, json_each(m.custom_args) j WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
+    "INSERT INTO message_labels (kind, value, created_at, message_id) "
+    "SELECT 'a', j.key || chr(31) || (j.value #>> '{}'), m.created_at, m.id "
+    "FROM message_envelopes e JOIN messages m ON m.id = e.message_id, json_each(e.custom_args) j "
+    "WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
+)
+
+
+def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    op.create_table(
+        "message_labels",
+        sa.Column("kind", sa.String(length=1), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("message_id", sa.String(length=32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_message_labels_message_id_messages"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("kind", "value", "created_at", "message_id", name=op.f("pk_message_labels")),
+        sqlite_with_rowid=False,
+    )
+    op.create_index("ix_message_labels_message_id", "message_labels", ["message_id"])
+    for statement in _SQLITE_LABELS if sqlite else _PG_LABELS:
+        op.execute(statement)
+
+    op.drop_index("ix_messages_account_id", table_name="messages")
+    op.drop_index("ix_messages_created_at", table_name="messages")
+    op.create_index("ix_messages_created", "messages", ["created_at", "id"])
+    op.create_index("ix_messages_account_created", "messages", ["account_id", "created_at", "id"])
+    op.create_index("ix_messages_api_key_id", "messages", ["api_key_id"])
+    op.create_index("ix_messages_template_id", "messages", ["template_id"])
+
+    op.drop_index("ix_message_recipients_email", table_name="message_recipients")
+    for name, column in (("email", "email"), ("from", "from_email"), ("status", "status")):
+        op.create_index(
+            f"ix_message_recipients_account_{name}", "message_recipients", ["account_id", column, "last_event_time"]
+        )
+
+    if sqlite:
+        for statement in _SQLITE_SEARCH:
+            op.execute(statement)
+    elif _trigram_extension():
+        op.execute(_PG_SEARCH)
+    _words(sqlite)
+
+
+def _words(sqlite: bool) -> None:
+    """The word index the indexer fills (empty at first: it catches up in the background)."""
+    op.create_table(
+        "message_words",
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("message_id", sa.String(length=32), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("words", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["message_id"], ["messages.id"], name=op.f("fk_message_words_message_id_messages"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_message_words")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_message_words_message_id")),
+        sqlite_autoincrement=True,
+    )
+    op.create_index("ix_message_words_created_at", "message_words", ["created_at"])
+    if sqlite:
+        op.execute(
+            "CREATE VIRTUAL TABLE message_words_search USING fts5(words, content='', "
+            "tokenize='unicode61 remove_diacritics 2')"
+        )
+    else:
+        op.execute("CREATE INDEX ix_message_words_search ON message_words USING gin (to_tsvector('simple', words))")
+
+
+def _trigram_extension() -> bool:
+    """pg_trgm, or False (searches then scan) where this role may not create it."""
+    bind = op.get_bind()
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except sa.exc.DBAPIError:
+        log.warning("pg_trgm is not available: substring searches over stored mail will scan")
+        return False
+    return True
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE message_words_search")
+    op.drop_table("message_words")
+    if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER message_recipients_search_{trigger}")
+        op.execute("DROP TABLE message_recipients_search")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_message_recipients_search")
+    for name in ("email", "from", "status"):
+        op.drop_index(f"ix_message_recipients_account_{name}", table_name="message_recipients")
+    op.create_index("ix_message_recipients_email", "message_recipients", ["email"])
+    for name in ("created", "account_created", "api_key_id", "template_id"):
+        op.drop_index(f"ix_messages_{name}", table_name="messages")
+    op.create_index("ix_messages_account_id", "messages", ["account_id"])
+    op.create_index("ix_messages_created_at", "messages", ["created_at"])
+    op.drop_index("ix_message_labels_message_id", table_name="message_labels")
+    op.drop_table("message_labels")

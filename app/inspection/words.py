@@ -2,8 +2,8 @@
 
 A message's bodies are stored as MIME, or only as the request until first read, so their words are known
 only once decoded: too slow for the send itself. A background pass (`start`) decodes what is new and writes
-its words: on SQLite into an FTS5 table (unicode61, diacritics folded), on PostgreSQL under a `simple`
-tsvector index. A search asks the index, then decodes the few messages the pass has not reached yet (the
+its words: under an FTS5 index on SQLite (unicode61, diacritics folded, kept by triggers), under a `simple`
+tsvector index on PostgreSQL. A search asks the index, then decodes the few messages the pass has not reached yet (the
 tail), so its answer is the same either way.
 
 A text matches a message when its words appear in that order in the subject or a text or HTML body (the
@@ -227,17 +227,9 @@ def prepare(session: Session, limit: int = BATCH) -> list[dict[str, Any]]:
 
 def write(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Store prepared rows (a writer job); a message another process indexed first is left alone."""
-    sqlite = conn.dialect.name == "sqlite"
-    insert = (sqlite_insert if sqlite else pg_insert)(MessageWords)
+    insert = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(MessageWords)
     statement = insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(MessageWords.seq)
-    search = text("INSERT INTO message_words_search (rowid, words) VALUES (:seq, :words)")
-    written = 0
-    for row in rows:
-        seq = conn.scalar(statement, {**row, "words": None if sqlite else row["words"]})
-        if seq is not None and sqlite:
-            conn.execute(search, {"seq": seq, "words": row["words"]})
-        written += seq is not None
-    return written
+    return sum(conn.scalar(statement, row) is not None for row in rows)
 
 
 def _prepare_batch(db: Database) -> list[dict[str, Any]]:

@@ -113,12 +113,8 @@ LABEL_SEPARATOR = "\x1f"
 
 
 class MessageWords(Base):
-    """A message's words (subject and decoded bodies), written by the word indexer some time after the send.
-
-    `seq` only grows (never reused), so SQLite's full-text rows, keyed by it and never deleted, cannot
-    point at a later message; a deleted message's row goes with it and its full-text row matches nothing.
-    On PostgreSQL `words` holds the text under a tsvector index; on SQLite it stays empty.
-    """
+    """A message's words (subject and decoded bodies, folded), written by the word indexer some time after
+    the send; the migrations put them under each backend's full-text index (see app/inspection/words.py)."""
 
     __tablename__ = "message_words"
     __table_args__ = {"sqlite_autoincrement": True}

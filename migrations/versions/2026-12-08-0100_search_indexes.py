@@ -44,6 +44,16 @@ _PG_SEARCH = (
     "((email || ' ' || from_email || ' ' || coalesce(subject, '')) gin_trgm_ops)"
 )
 
+# SQLite: the words under an FTS5 index (diacritics folded), kept by triggers as the rows come and go.
+_SQLITE_WORDS = (
+    "CREATE VIRTUAL TABLE message_words_search USING fts5(words, content='message_words', content_rowid='seq', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER message_words_search_insert AFTER INSERT ON message_words BEGIN "
+    "INSERT INTO message_words_search(rowid, words) VALUES (new.seq, new.words); END",
+    "CREATE TRIGGER message_words_search_delete AFTER DELETE ON message_words BEGIN "
+    "INSERT INTO message_words_search(message_words_search, rowid, words) VALUES ('delete', old.seq, old.words); END",
+)
+
 _SQLITE_LABELS = (
     "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
     "SELECT 't', r.email, m.created_at, m.id FROM message_recipients r JOIN messages m ON m.id = r.message_id",
@@ -134,10 +144,8 @@ def _words(sqlite: bool) -> None:
     )
     op.create_index("ix_message_words_created_at", "message_words", ["created_at"])
     if sqlite:
-        op.execute(
-            "CREATE VIRTUAL TABLE message_words_search USING fts5(words, content='', "
-            "tokenize='unicode61 remove_diacritics 2')"
-        )
+        for statement in _SQLITE_WORDS:
+            op.execute(statement)
     else:
         op.execute("CREATE INDEX ix_message_words_search ON message_words USING gin (to_tsvector('simple', words))")
 
@@ -156,6 +164,8 @@ def _trigram_extension() -> bool:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
+        for trigger in ("insert", "delete"):
+            op.execute(f"DROP TRIGGER message_words_search_{trigger}")
         op.execute("DROP TABLE message_words_search")
     op.drop_table("message_words")
     if op.get_bind().dialect.name == "sqlite":

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from app.activity import query as activity_query
 from app.activity import sql as activity_sql
-from app.activity.syntax import Comparison
+from app.activity.syntax import Comparison, Value
 from app.kernel.db.base import as_utc
 from app.kernel.errors import BadRequest, NotFound
 from app.kernel.principal import Principal
@@ -69,9 +69,7 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     """Recipients of the account matching `query`, most recent event first."""
     if query is None or not query.strip():
         raise BadRequest("query parameter is required")
-    condition = activity_sql.compile_query(
-        activity_query.parse_query(query), COLUMNS, partial(_indexed_subject, session)
-    )
+    condition = activity_sql.compile_query(activity_query.parse_query(query), COLUMNS, partial(_rewrite, session))
     statement = (
         select(Recipient)
         .join(Message, Message.id == Recipient.message_id)
@@ -82,9 +80,34 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     return list(session.scalars(statement))
 
 
+def _rewrite(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:
+    """Comparisons that need more than the plain column condition to stay index-backed, else None."""
+    if comparison.field == "subject":
+        return _indexed_subject(session, comparison)
+    if comparison.field in _MESSAGE_FIELDS and comparison.op == "=":
+        return _message_field(session, comparison.field, comparison.value)
+    return None
+
+
+# Fields of the send rather than the recipient: many recipients or few may share a value.
+_MESSAGE_FIELDS = {"api_key_id": Message.api_key_id, "template_id": Message.template_id}
+_FEW: Final = 5_000
+
+
+def _message_field(session: Session, field: str, value: Value) -> ColumnElement[bool]:
+    """A rare value drives from the sends that carry it; a common one is checked as recipients are walked by
+    last event (the planner, without statistics, would otherwise gather and sort them all)."""
+    column = _MESSAGE_FIELDS[field]
+    sends = select(Message.id).where(column == value)
+    counted = session.scalar(select(func.count()).select_from(sends.limit(_FEW + 1).subquery())) or 0
+    if counted <= _FEW:
+        return Recipient.message_id.in_(sends)
+    return func.coalesce(column, "") == value  # the same test, through no index
+
+
 def _indexed_subject(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:
     """`subject` LIKE and = through the substring index (the other comparisons compile as usual)."""
-    if comparison.field != "subject" or not isinstance(comparison.value, str):
+    if not isinstance(comparison.value, str):
         return None
     if comparison.op == "LIKE":
         return mail_search.recipients_like(session, "subject", comparison.value)

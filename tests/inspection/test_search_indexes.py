@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.activity import service as activity
 from app.inspection import service as inspection
 from app.inspection import words
 from app.kernel.db.session import Database
@@ -194,3 +195,22 @@ async def test_text_answers_alike_from_the_index_and_by_walking(
     assert (walked["total"], walked["total_exact"]) == (2, False), "walking counts only what the page reached"
     last = await _page(client, text="order", limit="2", offset="2")
     assert (last["total"], last["total_exact"]) == (4, False)
+
+
+async def test_activity_send_fields_answer_alike_for_rare_and_common_values(
+    client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _send(client, keys.default, body(subject="one"))
+    await _send(client, keys.default, body(subject="two"))
+    key_id = keys.default.split(".")[1]
+
+    async def subjects(query: str) -> list[str]:
+        response = await client.get("/v3/messages", params={"query": query}, headers=bearer(keys.default))
+        assert response.status_code == 200, response.text
+        return sorted(m["subject"] for m in response.json()["messages"])
+
+    queries = [f'api_key_id="{key_id}"', 'api_key_id="nope"', 'template_id="nope"']
+    rare = {q: await subjects(q) for q in queries}
+    assert rare == {queries[0]: ["one", "two"], queries[1]: [], queries[2]: []}
+    monkeypatch.setattr(activity, "_FEW", 0)
+    assert {q: await subjects(q) for q in queries} == rare

@@ -135,11 +135,11 @@ def _query(
     )
     shown = visible(mailbox)
     narrowings = [mail_search.Narrowing(shown)] if shown is not None else []
-    # Addresses are stored lowercased; the sender is searched through its recipients' copy of it.
+    # The sender is searched through its recipients' (lowercased) copy of it.
     for column, wanted in (("email", search.to), ("from_email", search.from_)):
         if wanted.strip():
-            pattern = mail_search.like_escaped(wanted.strip().lower())
-            narrowings.append(mail_search.messages_with(session, column, pattern, Message.id.expression, case=True))
+            pattern = mail_search.like_escaped(wanted.strip())
+            narrowings.append(mail_search.messages_with(session, column, pattern, Message.id.expression))
     if not narrowings:
         return filters, None
     condition = and_(*(n.condition for n in narrowings))

@@ -26,6 +26,8 @@ from app.mail.models import Envelope, Event, Message, MessageLabel, Recipient
 MAX_PAGE = 500
 # Counts stop here: beyond it a search reports at least this many (and says the total is not exact).
 COUNT_LIMIT = 10_000
+# Word-index matches read per step of a `text` walk.
+_WALK_CHUNK = 200
 MAX_WAIT_SECONDS = 120.0
 # Other processes' commits do not signal this one, so a waiter also looks on its own now and then.
 _POLL_SECONDS = 1.0
@@ -95,9 +97,13 @@ class _Plan:
     at: ColumnElement[datetime]
     ident: ColumnElement[str]
     walks: bool = False  # see mail_search.Narrowing
+    # A `text` whose words very many messages hold: walked through the word index, newest first.
+    text_walk: words.TextSearch | None = None
 
 
-def _plan(session: Session, filters: Filters, where: mail_search.Narrowing | None = None) -> _Plan:
+def _plan(
+    session: Session, filters: Filters, where: mail_search.Narrowing | None = None, *, may_walk: bool = True
+) -> _Plan:
     """Drive from the first exact label filtered on (its index is in creation order), else from messages."""
     labels = _labels(filters)
     if labels:
@@ -122,10 +128,12 @@ def _plan(session: Session, filters: Filters, where: mail_search.Narrowing | Non
         pattern = mail_search.like_escaped(filters.subject)
         narrowings.append(mail_search.messages_with(session, "subject", pattern, ident))
     ids = ids.where(*conditions, *(n.condition for n in narrowings))
-    if filters.text:
-        narrowings.append(words.matching(session, ids, ident, filters.text))
-        ids = ids.where(narrowings[-1].condition)
-    return _Plan(ids, at, ident, walks=any(n.walks for n in narrowings))
+    text_search = words.search_for(session, ids, ident, filters.text, may_walk=may_walk) if filters.text else None
+    if text_search is not None and text_search.narrowing is not None:
+        ids = ids.where(text_search.narrowing.condition)
+        text_search = None
+    walks = any(n.walks for n in narrowings) or text_search is not None
+    return _Plan(ids, at, ident, walks, text_search)
 
 
 def _labels(filters: Filters) -> list[tuple[str, str]]:
@@ -165,10 +173,13 @@ def search(
     """Newest first (`where` narrows further, e.g. to one console inbox); `cursor` continues after a page."""
     plan = _plan(session, filters, where)
     page = plan.ids.add_columns(plan.at)
-    if cursor is not None:
-        at, ident = decode_cursor(cursor)
-        page = page.where(tuple_(plan.at, plan.ident) < tuple_(at, ident))
-    rows = session.execute(page.order_by(plan.at.desc(), plan.ident.desc()).limit(limit).offset(offset)).all()
+    after = decode_cursor(cursor) if cursor is not None else None
+    if after is not None:
+        page = page.where(tuple_(plan.at, plan.ident) < tuple_(*after))
+    if plan.text_walk is not None:
+        rows = _walk_text(session, plan, plan.text_walk, page, after, end=offset + limit)[offset:]
+    else:
+        rows = list(session.execute(page.order_by(plan.at.desc(), plan.ident.desc()).limit(limit).offset(offset)))
     messages = _messages(session, [row[0] for row in rows])
     next_cursor = encode_cursor(rows[-1][1], rows[-1][0]) if len(rows) == limit else None
     if plan.walks:  # at least what this page reached; exact only when it ran out
@@ -176,6 +187,29 @@ def search(
         return Found(seen, next_cursor is None and cursor is None, messages, next_cursor)
     counted = session.scalar(select(func.count()).select_from(plan.ids.limit(COUNT_LIMIT + 1).subquery())) or 0
     return Found(min(counted, COUNT_LIMIT), counted <= COUNT_LIMIT, messages, next_cursor)
+
+
+def _walk_text(
+    session: Session,
+    plan: _Plan,
+    text_search: words.TextSearch,
+    page: Select[Any],
+    after: tuple[datetime, str] | None,
+    *,
+    end: int,
+) -> list[Any]:
+    """The first `end` rows of `page` among the messages holding the words: the unindexed ones, then the word
+    index newest first, a chunk at a time, until enough rows pass the other filters."""
+    collected = list(session.execute(page.where(plan.ident.in_(text_search.tail)))) if text_search.tail else []
+    below = words.seq_of(session, after[1]) if after is not None else None
+    while len(collected) < end:
+        chunk = words.newest_indexed(session, text_search.wanted, below=below, count=_WALK_CHUNK)
+        if not chunk:
+            break
+        below = chunk[-1][0]
+        collected += session.execute(page.where(plan.ident.in_([message_id for _, message_id in chunk])))
+    collected.sort(key=lambda row: (as_utc(row[1]), row[0]), reverse=True)
+    return collected[:end]
 
 
 def _messages(session: Session, ids: list[str]) -> list[Message]:
@@ -300,7 +334,7 @@ async def wait_for(db: Database, filters: Filters, *, timeout: float) -> Message
     deadline = time.monotonic() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
     while True:
         with db.read_session() as session:
-            plan = _plan(session, filters)
+            plan = _plan(session, filters, may_walk=False)
             first = session.scalar(plan.ids.order_by(plan.at, plan.ident).limit(1))
             message = None if first is None else session.get(Message, first)
         remaining = deadline - time.monotonic()

@@ -20,11 +20,23 @@ import html
 import logging
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, column, exists, false, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    column,
+    false,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -57,49 +69,93 @@ def tokens(text_: str) -> list[str]:
 
 
 def has_phrase(haystack: list[str], wanted: list[str]) -> bool:
-    """`wanted` in order in `haystack`, its last word as a prefix."""
+    """`wanted` as consecutive words of `haystack`."""
     size = len(wanted)
-    for start in range(len(haystack) - size + 1):
-        window = haystack[start : start + size]
-        if window[:-1] == wanted[:-1] and window[-1].startswith(wanted[-1]):
-            return True
-    return False
+    return any(haystack[start : start + size] == wanted for start in range(len(haystack) - size + 1))
+
+
+def document(words: list[str], dialect: str) -> str:
+    """What the index stores: on SQLite the words; on PostgreSQL a tsvector's text, each word with its position
+    (which phrase search needs; PostgreSQL keeps positions up to 16,383)."""
+    if dialect == "sqlite":
+        return " ".join(words)
+    return " ".join(f"{word}:{min(position, 16383)}" for position, word in enumerate(words, 1))
 
 
 # ------------------------------------------------------------------------------------------ the search
 
 
-def matching(session: Session, candidates: Select[Any], ident: ColumnElement[str], needle: str) -> Narrowing:
-    """Messages (by the id column `ident` of `candidates`) whose words hold `needle` (see the module).
+@dataclass(frozen=True)
+class TextSearch:
+    """How a `text` filter is answered: `narrowing` when few messages hold the words (the index gives them
+    all), else None and the caller walks `newest_indexed` chunk by chunk after the unindexed `tail` matches."""
 
-    A rare phrase is looked up in the index; a common one is tested message by message as the listing
-    walks (collecting every match first would cost as much as the store is large).
-    """
+    wanted: list[str]
+    narrowing: Narrowing | None
+    tail: list[str]
+
+
+def search_for(
+    session: Session, candidates: Select[Any], ident: ColumnElement[str], needle: str, *, may_walk: bool = True
+) -> TextSearch:
+    """Plan a `text` filter over `candidates` (messages, by their id column `ident`); without `may_walk` it is
+    always a condition (the long poll asks for the oldest match, which a walk does not give)."""
     wanted = tokens(needle)
     if not wanted:
-        return Narrowing(false())
+        return TextSearch(wanted, Narrowing(false()), [])
     tail = _tail_ids(session, candidates, ident, wanted)
+    if may_walk and _index_matches(session, wanted) > mail_search.CANDIDATE_LIMIT:
+        return TextSearch(wanted, None, tail)
+    indexed = ident.in_(select(MessageWords.message_id).where(_in_index(session, wanted)))
     # Inlined rather than bound: the tail can pass a driver's limit on bound parameters.
     in_tail = ident.in_(bindparam("tail_matches", tail, expanding=True, literal_execute=True))
-    if _index_matches(session, wanted) <= mail_search.CANDIDATE_LIMIT:
-        indexed = ident.in_(select(MessageWords.message_id).where(_in_index(session, wanted)))
-        return Narrowing(indexed | in_tail if tail else indexed)
-    per_message = select(MessageWords.seq).where(MessageWords.message_id == ident, _holds(session, wanted)).exists()
-    return Narrowing(per_message | in_tail if tail else per_message, walks=True)
+    return TextSearch(wanted, Narrowing(indexed | in_tail if tail else indexed), tail)
+
+
+def newest_indexed(session: Session, wanted: list[str], *, below: int | None, count: int) -> list[tuple[int, str]]:
+    """(seq, message id) of indexed messages holding the words, newest indexed first, seq below `below`.
+
+    The pass indexes in creation order, so this is creation order too (but for a message another process
+    committed a moment late); both backends read it straight off an index in that order.
+    """
+    if _dialect(session) == "sqlite":
+        rows = session.execute(
+            text(
+                "SELECT f.rowid, w.message_id FROM message_words_search f JOIN message_words w ON w.seq = f.rowid "
+                "WHERE message_words_search MATCH :words AND f.rowid < :below ORDER BY f.rowid DESC LIMIT :count"
+            ),
+            {"words": _fts_query(wanted), "below": below if below is not None else 2**62, "count": count},
+        )
+    else:
+        query = select(MessageWords.seq, MessageWords.message_id).where(_holds(session, wanted))
+        if below is not None:
+            query = query.where(MessageWords.seq < below)
+        rows = session.execute(query.order_by(MessageWords.seq.desc()).limit(count))
+    return [(row[0], row[1]) for row in rows]
+
+
+def seq_of(session: Session, message_id: str) -> int | None:
+    """The word-index row of a message (None before the pass reaches it)."""
+    return session.scalar(select(MessageWords.seq).where(MessageWords.message_id == message_id))
 
 
 def _fts_query(wanted: list[str]) -> str:
-    return '"' + " ".join(wanted) + '" *'
+    return '"' + " ".join(wanted) + '"'
 
 
 def _tsquery(wanted: list[str]) -> str:
-    return " <-> ".join(wanted[:-1] + [f"{wanted[-1]}:*"])
+    return " <-> ".join(wanted)
 
 
 def _index_matches(session: Session, wanted: list[str]) -> int:
-    """Rows of the word index holding the phrase, counted up to CANDIDATE_LIMIT + 1."""
-    limited = select(MessageWords.seq).where(_in_index(session, wanted)).limit(mail_search.CANDIDATE_LIMIT + 1)
-    return session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+    """Rows of the word index holding the phrase, counted up to CANDIDATE_LIMIT + 1 (off the index alone)."""
+    if _dialect(session) == "sqlite":
+        limited = text(
+            "SELECT rowid FROM message_words_search WHERE message_words_search MATCH :words LIMIT :limit"
+        ).bindparams(words=_fts_query(wanted), limit=mail_search.CANDIDATE_LIMIT + 1)
+        return session.scalar(select(func.count()).select_from(limited.columns(column("rowid")).subquery())) or 0
+    query = select(MessageWords.seq).where(_holds(session, wanted)).limit(mail_search.CANDIDATE_LIMIT + 1)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
 
 def _in_index(session: Session, wanted: list[str]) -> ColumnElement[bool]:
@@ -112,14 +168,8 @@ def _in_index(session: Session, wanted: list[str]) -> ColumnElement[bool]:
 
 
 def _holds(session: Session, wanted: list[str]) -> ColumnElement[bool]:
-    """This word row holds the phrase: on SQLite a lookup of the row's id in the phrase's full-text match."""
-    if _dialect(session) == "sqlite":
-        one = text(
-            "SELECT 1 FROM message_words_search WHERE message_words_search MATCH :words "
-            "AND message_words_search.rowid = message_words.seq"
-        )
-        return exists(one.bindparams(bindparam("words", _fts_query(wanted), unique=True)).columns(column("1")))
-    return func.to_tsvector("simple", MessageWords.words).op("@@")(func.to_tsquery("simple", _tsquery(wanted)))
+    """PostgreSQL: this word row holds the phrase (its stored tsvector, under the GIN index)."""
+    return MessageWords.words.op("@@")(func.to_tsquery(literal_column("'simple'"), _tsquery(wanted)))
 
 
 def _tail_ids(session: Session, candidates: Select[Any], ident: ColumnElement[str], wanted: list[str]) -> list[str]:
@@ -219,7 +269,7 @@ def prepare(session: Session, limit: int = BATCH) -> list[dict[str, Any]]:
     batch = pending(session, limit)
     texts = texts_of(session, [message_id for message_id, _ in batch])
     return [
-        {"message_id": m, "created_at": at, "words": " ".join(tokens(" ".join(texts[m])))}
+        {"message_id": m, "created_at": at, "words": document(tokens(" ".join(texts[m])), _dialect(session))}
         for m, at in batch
         if m in texts  # not deleted meanwhile
     ]

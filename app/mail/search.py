@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, bindparam, column, func, literal_column, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from app.mail.models import LABEL_SEPARATOR, Message, MessageLabel, Recipient
@@ -69,21 +69,40 @@ def like_escaped(text_: str) -> str:
     return "%" + text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def candidate_recipients(session: Session, field: str, pattern_runs: Sequence[str]) -> ColumnElement[bool] | None:
-    """Recipients whose `field` may contain every run (a superset); None when no run can use the index."""
+def _fts_phrases(field: str, pattern_runs: Sequence[str]) -> str:
+    return " AND ".join(f'{field} : "{run.replace(chr(34), chr(34) * 2)}"' for run in pattern_runs)
+
+
+def few_candidates(session: Session, field: str, pattern: str) -> list[tuple[str, str]] | None:
+    """(recipient id, message id) of every recipient whose `field` is LIKE `pattern` in any case, when the
+    index narrows it to at most CANDIDATE_LIMIT candidates; None when it cannot (too many, or no run long
+    enough), and the caller tests rows one by one instead.
+
+    Read here, in one query, rather than left to the planner inside a larger statement: with no statistics
+    SQLite may walk a listing's index and test each row against the whole candidate set.
+    """
+    pattern_runs = runs(pattern)
     if not pattern_runs:
         return None
     if _dialect(session) == "sqlite":
-        phrases = " AND ".join(f'{field} : "{run.replace(chr(34), chr(34) * 2)}"' for run in pattern_runs)
-        matching = text("SELECT rowid FROM message_recipients_search WHERE message_recipients_search MATCH :phrases")
-        # unique: one statement may hold several such searches
-        rowids = matching.bindparams(bindparam("phrases", phrases, unique=True)).columns(column("rowid"))
-        return literal_column("message_recipients.rowid").in_(rowids)
-    return and_(*(_PG_JOINED.ilike(like_escaped(run), escape="\\") for run in pattern_runs))
+        search = text(
+            "SELECT rowid FROM message_recipients_search WHERE message_recipients_search MATCH :phrases LIMIT :limit"
+        ).bindparams(phrases=_fts_phrases(field, pattern_runs), limit=CANDIDATE_LIMIT + 1)
+        rowids = [row[0] for row in session.execute(search)]
+        if len(rowids) > CANDIDATE_LIMIT:
+            return None
+        candidates: ColumnElement[bool] = literal_column("message_recipients.rowid").in_(rowids)
+    else:
+        candidates = and_(*(_PG_JOINED.ilike(like_escaped(run), escape="\\") for run in pattern_runs))
+        if _count(session, candidates) > CANDIDATE_LIMIT:
+            return None
+    exact = getattr(Recipient, field).ilike(pattern, escape="\\")
+    return [
+        (row[0], row[1]) for row in session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact))
+    ]
 
 
-def candidate_count(session: Session, candidates: ColumnElement[bool]) -> int:
-    """How many recipients are candidates, counted up to CANDIDATE_LIMIT + 1."""
+def _count(session: Session, candidates: ColumnElement[bool]) -> int:
     limited = select(Recipient.id).where(candidates).limit(CANDIDATE_LIMIT + 1).subquery()
     return session.scalar(select(func.count()).select_from(limited)) or 0
 
@@ -97,29 +116,31 @@ class Narrowing:
     walks: bool = False
 
 
-def messages_with(
-    session: Session, field: str, pattern: str, ident: ColumnElement[str], *, case: bool = False
-) -> Narrowing:
-    """Messages (by their id column `ident`) with a recipient whose `field` is LIKE `pattern` (any case unless `case`).
+def messages_with(session: Session, field: str, pattern: str, ident: ColumnElement[str]) -> Narrowing:
+    """Messages (by their id column `ident`) with a recipient whose `field` is LIKE `pattern` in any case.
 
     Index-backed when the pattern has a long enough literal run and few candidates; otherwise each message
     is tested as the listing walks newest first.
     """
-    column = getattr(Recipient, field)
-    exact: ColumnElement[bool] = column.like(pattern, escape="\\") if case else column.ilike(pattern, escape="\\")
-    candidates = candidate_recipients(session, field, runs(pattern))
-    if candidates is not None and candidate_count(session, candidates) <= CANDIDATE_LIMIT:
-        return Narrowing(ident.in_(select(Recipient.message_id).where(candidates, exact)))
+    found = few_candidates(session, field, pattern)
+    if found is not None:
+        return Narrowing(ident.in_(_inlined("message_ids", {message_id for _, message_id in found})))
+    exact = getattr(Recipient, field).ilike(pattern, escape="\\")
     return Narrowing(select(Recipient.id).where(Recipient.message_id == ident, exact).exists(), walks=True)
 
 
 def recipients_like(session: Session, field: str, pattern: str) -> ColumnElement[bool]:
     """Recipients whose `field` is LIKE `pattern` in any case, index-backed where the pattern allows."""
+    found = few_candidates(session, field, pattern)
+    if found is not None:
+        return Recipient.id.in_(_inlined("recipient_ids", {recipient_id for recipient_id, _ in found}))
     exact: ColumnElement[bool] = getattr(Recipient, field).ilike(pattern, escape="\\")
-    candidates = candidate_recipients(session, field, runs(pattern))
-    if candidates is not None and candidate_count(session, candidates) <= CANDIDATE_LIMIT:
-        return and_(candidates, exact)
     return exact
+
+
+def _inlined(name: str, values: set[str]) -> Any:
+    """Values written into the statement (a set of thousands would pass a driver's limit on parameters)."""
+    return bindparam(name, sorted(values), expanding=True, literal_execute=True, unique=True)
 
 
 def _dialect(session: Session) -> str:

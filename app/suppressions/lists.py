@@ -111,4 +111,5 @@ def _per_day(pairs: Iterable[tuple[date, str]]) -> DayCounts:
 
 
 def _on_list(principal: Principal, kind: Kind) -> tuple[ColumnElement[bool], ...]:
-    return (Suppression.account_id == principal.account_id, Suppression.kind == kind)
+    # group_id is 0 on these lists; saying so lets the list's index give the entries in creation order.
+    return (Suppression.account_id == principal.account_id, Suppression.kind == kind, Suppression.group_id == 0)

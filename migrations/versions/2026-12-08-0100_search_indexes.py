@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "b1c2d3e4f501"
 down_revision: str | None = "a9b1c2d3e405"
@@ -134,7 +135,7 @@ def _words(sqlite: bool) -> None:
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("message_id", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("words", sa.Text(), nullable=True),
+        sa.Column("words", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_message_words_message_id_messages"), ondelete="CASCADE"
         ),
@@ -147,7 +148,7 @@ def _words(sqlite: bool) -> None:
         for statement in _SQLITE_WORDS:
             op.execute(statement)
     else:
-        op.execute("CREATE INDEX ix_message_words_search ON message_words USING gin (to_tsvector('simple', words))")
+        op.execute("CREATE INDEX ix_message_words_search ON message_words USING gin (words)")
 
 
 def _trigram_extension() -> bool:

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.faults.middleware import FaultInjection
-from app.inspection import words
+from app.inspection import indexer
 from app.kernel import http_errors
 from app.kernel.config import Settings, get_settings
 from app.kernel.db import storage
@@ -76,7 +76,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     deliveries = scheduler.start(app.state.db, settings.scheduler_interval)
     event_webhooks = webhook_dispatch.start(app.state.db, settings.webhook_interval)
     pruning = retention.start(app.state.db, settings)
-    word_index = words.start(app.state.db)
+    search_index = indexer.start(app.state.db)
     storage_watch = storage.start_watch(app.state.db)
     # Everything built at start-up lives as long as the process; frozen, the collector's full passes
     # skip it (unfrozen, they stalled requests for ~100 ms under load).
@@ -86,7 +86,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await storage.stop_watch(storage_watch)
-        await words.stop(word_index)
+        await indexer.stop(search_index)
         await retention.stop(pruning)
         await faults.stop_watching(fault_watch)
         await webhook_dispatch.stop(event_webhooks)

@@ -12,8 +12,8 @@ by the real ingest path minus its HTTP and its checks: each generated v3 mail-se
 envelope, recipient and event rows exactly as for a send (`new_message_id` is given the back-dated time, so
 ids stay time-ordered as they would have been), `scheduling.scheduler.with_deliveries` adds the delivery row
 of a scheduled send, and `kernel.db.bulk.prepare`/`execute` (the group commit's own INSERTs) writes them,
-parents before children, `--batch` messages per transaction; after each batch the word indexer's own
-`inspection.words.prepare`/`write` index the batch's words as the server's background pass would; on SQLite
+parents before children, `--batch` messages per transaction; after each batch the search index pass's own
+`inspection.indexer.prepare`/`write` write its labels, words and trigram rows as the server would; on SQLite
 with `synchronous=OFF` (fewer fsyncs, the same rows) and no ANALYZE afterwards (the mirror runs none). Left
 out, as for a send whose checks all pass: the plan quota's daily counter and the delivery simulator (every
 generated address is a plain delivery, which writes nothing beyond the rows above). Suppression lists get
@@ -307,7 +307,7 @@ def fill(store: Store, n: int, *, batch: int, seed: int = 1) -> FillStats:
                     prepared = bulk.prepare(table, tables[table], dialect)
                     bulk.execute(conn, prepared, prepared.values)
                     stats.rows[table.name] = stats.rows.get(table.name, 0) + len(tables[table])
-            _index_words(engine, conn)
+            _index(engine, conn)
             done = min(n, first + batch)
             if done >= next_log or done == n:
                 next_log += max(batch, n // 10)
@@ -323,19 +323,19 @@ def fill(store: Store, n: int, *, batch: int, seed: int = 1) -> FillStats:
     return stats
 
 
-def _index_words(engine: Any, conn: Any) -> None:
-    """What the server's word indexer would write for everything filled so far (its own two functions)."""
+def _index(engine: Any, conn: Any) -> None:
+    """What the server's search index pass would write for everything filled so far (its own two functions)."""
     from sqlalchemy.orm import Session
 
-    from app.inspection import words
+    from app.inspection import indexer
 
     while True:
         with Session(engine) as session:
-            rows = words.prepare(session, limit=2000)
-        if not rows:
+            batch = indexer.prepare(session, limit=2000)
+        if not batch.words:
             return
         with conn.begin():
-            words.write(conn, rows)
+            indexer.write(conn, batch)
 
 
 def bounce_address(i: int) -> str:

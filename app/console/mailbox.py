@@ -20,7 +20,7 @@ from app.kernel.errors import BadRequest, NotFound
 from app.mail import html as mail_html
 from app.mail import search as mail_search
 from app.mail import system as system_mail
-from app.mail.models import Envelope, Event, Message, MessageLabel, Recipient
+from app.mail.models import Envelope, Event, Message, Recipient
 
 PAGE_SIZE = 50
 MAX_RAW_SHOWN = 256 * 1024
@@ -101,7 +101,7 @@ def for_account(session: Session, account: Account) -> Mailbox:
     return Mailbox(account_ids=tuple(ids), notices_for=account.id)
 
 
-def visible(mailbox: Mailbox) -> ColumnElement[bool] | None:
+def visible(session: Session, mailbox: Mailbox) -> ColumnElement[bool] | None:
     """The SQL condition for messages the mailbox shows (None: all)."""
     if mailbox.account_ids is None:
         return None
@@ -109,9 +109,9 @@ def visible(mailbox: Mailbox) -> ColumnElement[bool] | None:
     if mailbox.notices_for is None:
         return own
     kind, value = mail_search.custom_arg_label(system_mail.ACCOUNT_ARG, mailbox.notices_for)
-    notices = select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
+    notices = mail_search.labelled(kind, value, Message.id.expression, mail_search.unindexed(session))
     system_ids = select(Account.id).where(Account.kind == system_mail.SYSTEM_KIND)
-    return or_(own, and_(Message.account_id.in_(system_ids), Message.id.in_(notices)))
+    return or_(own, and_(Message.account_id.in_(system_ids), notices))
 
 
 def _day(raw: str, name: str, *, end: bool) -> datetime | None:
@@ -133,13 +133,14 @@ def _query(
         since=_day(search.since, "since", end=False),
         until=_day(search.until, "until", end=True),
     )
-    shown = visible(mailbox)
+    shown = visible(session, mailbox)
     narrowings = [mail_search.Narrowing(shown)] if shown is not None else []
     # The sender is searched through its recipients' (lowercased) copy of it.
     for column, wanted in (("email", search.to), ("from_email", search.from_)):
         if wanted.strip():
             pattern = mail_search.like_escaped(wanted.strip())
-            narrowings.append(mail_search.messages_with(session, column, pattern, Message.id.expression))
+            tail = mail_search.unindexed(session)
+            narrowings.append(mail_search.messages_with(session, column, pattern, Message.id.expression, tail))
     if not narrowings:
         return filters, None
     condition = and_(*(n.condition for n in narrowings))
@@ -173,7 +174,7 @@ def account_names(session: Session, ids: set[str]) -> dict[str, str]:
 
 def get(session: Session, mailbox: Mailbox, message_id: str) -> Message:
     """A message the mailbox shows; 404 otherwise (other accounts' mail does not exist for it)."""
-    where = visible(mailbox)
+    where = visible(session, mailbox)
     query = select(Message).where(Message.id == message_id)
     found = session.scalar(query if where is None else query.where(where))
     if found is None:
@@ -225,7 +226,7 @@ def delete_one(session: Session, mailbox: Mailbox, message_id: str) -> None:
 
 def clear(session: Session, mailbox: Mailbox) -> None:
     """Forget every message the mailbox shows (recipients and events go with them)."""
-    where = visible(mailbox)
+    where = visible(session, mailbox)
     if where is None:
         inspection.clear(session)
         return

@@ -104,19 +104,25 @@ class _Plan:
 def _plan(
     session: Session, filters: Filters, where: mail_search.Narrowing | None = None, *, may_walk: bool = True
 ) -> _Plan:
-    """Drive from the first exact label filtered on (its index is in creation order), else from messages."""
+    """Drive from the first exact label filtered on (its index is in creation order), else from messages.
+
+    Messages the index pass has not reached (`tail`) are tested directly; while there are any, the listing
+    drives from messages and each label filter also takes the tail messages that match it plainly.
+    """
+    tail = mail_search.unindexed(session)
     labels = _labels(filters)
-    if labels:
+    if labels and tail == []:
         driver = aliased(MessageLabel, name="driver")
         kind, value = labels[0]
         at, ident = driver.created_at.expression, driver.message_id.expression
         ids = select(ident).where(driver.kind == kind, driver.value == value)
         if filters.account or where is not None:
             ids = ids.join(Message, Message.id == ident)
+        labels = labels[1:]
     else:
         at, ident = Message.created_at.expression, Message.id.expression
         ids = select(ident)
-    conditions: list[ColumnElement[bool]] = [ident.in_(_labelled(kind, value)) for kind, value in labels[1:]]
+    conditions = [mail_search.labelled(kind, value, ident, tail) for kind, value in labels]
     if filters.account:
         conditions.append(Message.account_id == _account_id(session, filters.account))
     if filters.since:
@@ -126,12 +132,14 @@ def _plan(
     narrowings = [where] if where is not None else []
     if filters.subject:
         pattern = mail_search.like_escaped(filters.subject)
-        narrowings.append(mail_search.messages_with(session, "subject", pattern, ident))
+        narrowings.append(mail_search.messages_with(session, "subject", pattern, ident, tail))
     ids = ids.where(*conditions, *(n.condition for n in narrowings))
-    text_search = words.search_for(session, ids, ident, filters.text, may_walk=may_walk) if filters.text else None
-    if text_search is not None and text_search.narrowing is not None:
-        ids = ids.where(text_search.narrowing.condition)
-        text_search = None
+    text_search = None
+    if filters.text:
+        text_search = words.search_for(session, ids, ident, filters.text, tail=tail, may_walk=may_walk)
+        if text_search.narrowing is not None:
+            ids = ids.where(text_search.narrowing.condition)
+            text_search = None
     walks = any(n.walks for n in narrowings) or text_search is not None
     return _Plan(ids, at, ident, walks, text_search)
 
@@ -150,10 +158,6 @@ def _labels(filters: Filters) -> list[tuple[str, str]]:
             raise BadRequest("custom_arg must look like key=value", field="custom_arg")
         found.append(mail_search.custom_arg_label(key, value))
     return found
-
-
-def _labelled(kind: str, value: str) -> Select[Any]:
-    return select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
 
 
 def _account_id(session: Session, account: str) -> str:

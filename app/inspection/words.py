@@ -1,19 +1,17 @@
-"""Word search over what was sent (`/_mirror/messages?text=`): an index written after the send, and its tail.
+"""Word search over what was sent (`/_mirror/messages?text=`).
 
 A message's bodies are stored as MIME, or only as the request until first read, so their words are known
-only once decoded: too slow for the send itself. A background pass (`start`) decodes what is new and writes
-its words: under an FTS5 index on SQLite (unicode61, diacritics folded, kept by triggers), under a `simple`
-tsvector index on PostgreSQL. A search asks the index, then decodes the few messages the pass has not reached yet (the
-tail), so its answer is the same either way.
+only once decoded: too slow for the send itself. The search index pass (`indexer`) decodes what is new and
+writes its words: under an FTS5 index on SQLite (unicode61, diacritics folded, kept by triggers), as a
+`simple` tsvector under a GIN index on PostgreSQL. A search asks the index, then decodes the few messages the
+pass has not reached yet (the tail), so its answer is the same either way.
 
-A text matches a message when its words appear in that order in the subject or a text or HTML body (the
-HTML's visible text), in any case, the last word as a prefix ("pass" finds "password").
+A text matches a message when its words appear, in that order, in the subject or a text or HTML body (the
+HTML's visible text), in any case and with diacritics folded: whole words ("pass" does not find "password").
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import email
 import email.policy
 import html
@@ -21,13 +19,12 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 import orjson
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Select,
     bindparam,
     column,
@@ -37,13 +34,10 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.kernel.db.base import as_utc
-from app.kernel.db.session import Database
-from app.kernel.errors import StorageUnavailable
+from app.kernel.errors import SendGridError
 from app.mail import mime, rendering
 from app.mail import search as mail_search
 from app.mail import validation as mail_validation
@@ -96,20 +90,28 @@ class TextSearch:
 
 
 def search_for(
-    session: Session, candidates: Select[Any], ident: ColumnElement[str], needle: str, *, may_walk: bool = True
+    session: Session,
+    candidates: Select[Any],
+    ident: ColumnElement[str],
+    needle: str,
+    *,
+    tail: list[str] | None,
+    may_walk: bool = True,
 ) -> TextSearch:
     """Plan a `text` filter over `candidates` (messages, by their id column `ident`); without `may_walk` it is
     always a condition (the long poll asks for the oldest match, which a walk does not give)."""
     wanted = tokens(needle)
     if not wanted:
         return TextSearch(wanted, Narrowing(false()), [])
-    tail = _tail_ids(session, candidates, ident, wanted)
+    decoded = _matches_decoded(session, candidates, ident, tail, wanted)
+    # Inlined rather than bound: the decoded matches can pass a driver's limit on bound parameters.
+    in_decoded = ident.in_(bindparam("decoded_matches", decoded, expanding=True, literal_execute=True))
+    if tail is None:  # the pass is far behind: every candidate was decoded
+        return TextSearch(wanted, Narrowing(in_decoded), [])
     if may_walk and _index_matches(session, wanted) > mail_search.CANDIDATE_LIMIT:
-        return TextSearch(wanted, None, tail)
+        return TextSearch(wanted, None, decoded)
     indexed = ident.in_(select(MessageWords.message_id).where(_in_index(session, wanted)))
-    # Inlined rather than bound: the tail can pass a driver's limit on bound parameters.
-    in_tail = ident.in_(bindparam("tail_matches", tail, expanding=True, literal_execute=True))
-    return TextSearch(wanted, Narrowing(indexed | in_tail if tail else indexed), tail)
+    return TextSearch(wanted, Narrowing(indexed | in_decoded if decoded else indexed), decoded)
 
 
 def newest_indexed(session: Session, wanted: list[str], *, below: int | None, count: int) -> list[tuple[int, str]]:
@@ -172,14 +174,13 @@ def _holds(session: Session, wanted: list[str]) -> ColumnElement[bool]:
     return MessageWords.words.op("@@")(func.to_tsquery(literal_column("'simple'"), _tsquery(wanted)))
 
 
-def _tail_ids(session: Session, candidates: Select[Any], ident: ColumnElement[str], wanted: list[str]) -> list[str]:
-    """Candidates the indexer has not reached, decoded here: those created since its newest row (less a margin)."""
-    newest = session.scalar(select(func.max(MessageWords.created_at)))
-    unindexed = ~select(MessageWords.seq).where(MessageWords.message_id == ident).exists()
-    pending = candidates.where(unindexed).order_by(None)
-    if newest is not None:
-        pending = pending.where(ident.in_(select(Message.id).where(Message.created_at > newest - TAIL_MARGIN)))
-    ids = list(session.scalars(pending))
+def _matches_decoded(
+    session: Session, candidates: Select[Any], ident: ColumnElement[str], tail: list[str] | None, wanted: list[str]
+) -> list[str]:
+    """The candidates among `tail` (None: every candidate) that hold the words, decoded here."""
+    if tail == []:
+        return []
+    ids = list(session.scalars((candidates if tail is None else candidates.where(ident.in_(tail))).order_by(None)))
     found: list[str] = []
     for start in range(0, len(ids), 100):
         chunk = ids[start : start + 100]
@@ -217,7 +218,11 @@ def _bodies(message: Message, position: int, stored: bytes | None, requests: dic
     # Rendering the MIME only to decode it again would cost milliseconds per message.
     if message.id not in requests:
         created = int(as_utc(message.created_at).timestamp())
-        requests[message.id] = mail_validation.parse_mail_send(orjson.loads(message.request), now=created)
+        try:
+            requests[message.id] = mail_validation.parse_mail_send(orjson.loads(message.request), now=created)
+        except (SendGridError, orjson.JSONDecodeError):  # it was valid when sent; a later rule may refuse it
+            log.warning("message %s: its stored request no longer parses; its bodies are not searched", message.id)
+            return []
     return [_visible(body, "<" in body) for body in mime.body_texts(requests[message.id], position)]
 
 
@@ -248,72 +253,3 @@ def _decoded(payload: bytes, charset: str) -> str:
 def _dialect(session: Session) -> str:
     bind: Any = session.get_bind()
     return str(bind.dialect.name)
-
-
-# ------------------------------------------------------------------------------------------ the indexer
-
-
-def pending(session: Session, limit: int = BATCH) -> list[tuple[str, datetime]]:
-    """The oldest messages without words, from just before the newest indexed one (an index walk)."""
-    newest = session.scalar(select(func.max(MessageWords.created_at)))
-    unindexed = ~select(MessageWords.seq).where(MessageWords.message_id == Message.id).exists()
-    query = select(Message.id, Message.created_at).where(unindexed)
-    if newest is not None:
-        query = query.where(Message.created_at > newest - TAIL_MARGIN)
-    rows = session.execute(query.order_by(Message.created_at, Message.id).limit(limit))
-    return [(row.id, row.created_at) for row in rows]
-
-
-def prepare(session: Session, limit: int = BATCH) -> list[dict[str, Any]]:
-    """Rows for the next pending messages: their words, decoded here (never inside the write)."""
-    batch = pending(session, limit)
-    texts = texts_of(session, [message_id for message_id, _ in batch])
-    return [
-        {"message_id": m, "created_at": at, "words": document(tokens(" ".join(texts[m])), _dialect(session))}
-        for m, at in batch
-        if m in texts  # not deleted meanwhile
-    ]
-
-
-def write(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Store prepared rows (a writer job); a message another process indexed first is left alone."""
-    insert = (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(MessageWords)
-    statement = insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(MessageWords.seq)
-    return sum(conn.scalar(statement, row) is not None for row in rows)
-
-
-def _prepare_batch(db: Database) -> list[dict[str, Any]]:
-    with db.read_session() as session:
-        return prepare(session)
-
-
-async def catch_up(db: Database) -> int:
-    """One pass: index up to BATCH pending messages; how many were written."""
-    rows = await asyncio.to_thread(_prepare_batch, db)
-    if not rows:
-        return 0
-    written: int = await db.writer.run(lambda conn: write(conn, rows))
-    return written
-
-
-async def _loop(db: Database) -> None:
-    while True:
-        try:
-            written = await catch_up(db)
-        except StorageUnavailable:
-            written = 0
-        except Exception:
-            log.exception("word index pass failed; the next one will try again")
-            written = 0
-        if written < BATCH // 2:
-            await asyncio.sleep(PASS_SECONDS)
-
-
-def start(db: Database) -> asyncio.Task[None]:
-    return asyncio.create_task(_loop(db), name="sgmirror-words")
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

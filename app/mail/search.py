@@ -13,18 +13,25 @@ switches.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from app.mail.models import LABEL_SEPARATOR, Message, MessageLabel, Recipient
+from app.mail.models import LABEL_SEPARATOR, Envelope, Message, MessageLabel, MessageWords, Recipient
 
 # More candidates than this and a substring search walks messages newest first instead.
 CANDIDATE_LIMIT: Final = 5_000
+# More unindexed messages than this and searches test every message rather than use the indexes.
+TAIL_LIMIT: Final = 5_000
+# Messages committed by other processes can land a little behind the newest indexed one: the index pass
+# and the tail look back this far for any the pass skipped.
+TAIL_MARGIN: Final = timedelta(minutes=5)
 SUBSTRING_FIELDS: Final = ("email", "from_email", "subject")
 _MIN_RUN: Final = 3
 _RUN_PARTS = re.compile(r"\\(.)|([%_])|(.)", re.DOTALL)
@@ -44,9 +51,51 @@ def custom_arg_label(key: str, value: str) -> tuple[str, str]:
     return ("a", f"{key}{LABEL_SEPARATOR}{value}")
 
 
-def has_label(kind: str, value: str) -> ColumnElement[bool]:
-    """Messages carrying the label (a semi-join on the label's key)."""
-    return Message.id.in_(select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value))
+def labels_of(
+    message_id: str,
+    created_at: datetime,
+    from_email: str,
+    categories: list[str],
+    custom_args: list[dict[str, Any]],
+    addresses: list[str],
+) -> list[dict[str, Any]]:
+    """A message's label rows: each distinct recipient address, its sender, categories and custom arguments
+    (the message's and every personalization's, string values)."""
+    found = dict.fromkeys(label("t", address) for address in addresses)
+    found[label("f", from_email)] = None
+    found.update(dict.fromkeys(label("c", category) for category in categories if isinstance(category, str)))
+    for args in custom_args:
+        found.update(dict.fromkeys(custom_arg_label(k, v) for k, v in args.items() if isinstance(v, str)))
+    return [{"kind": k, "value": v, "created_at": created_at, "message_id": message_id} for k, v in found]
+
+
+def labelled(kind: str, value: str, ident: ColumnElement[str], tail: list[str] | None) -> ColumnElement[bool]:
+    """Messages with the label: from the label index, and among the `tail` the pass has not labelled yet
+    those that match plainly (None: the pass is far behind, every message is tested plainly)."""
+    plain = plainly_labelled(kind, value)
+    if tail is None:
+        return ident.in_(select(Message.id).where(plain))
+    indexed = ident.in_(select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value))
+    if not tail:
+        return indexed
+    in_tail = select(Message.id).where(Message.id.in_(bindparam("tail", tail, expanding=True, unique=True)), plain)
+    return or_(indexed, ident.in_(in_tail))
+
+
+def plainly_labelled(kind: str, value: str) -> ColumnElement[bool]:
+    """What the label says, read from the message's own rows."""
+    if kind == "t":
+        return select(Recipient.id).where(Recipient.message_id == Message.id, Recipient.email == value).exists()
+    if kind == "f":
+        return func.lower(Message.from_email) == value
+    if kind == "c":
+        return cast(Message.categories, String).contains(json.dumps(value), autoescape=True)
+    key, _, arg = value.partition(LABEL_SEPARATOR)
+    needle = json.dumps({key: arg})[1:-1]
+    in_envelope = select(Envelope.id).where(
+        Envelope.message_id == Message.id, cast(Envelope.custom_args, String).contains(needle, autoescape=True)
+    )
+    return or_(cast(Message.custom_args, String).contains(needle, autoescape=True), in_envelope.exists())
 
 
 def runs(pattern: str) -> list[str]:
@@ -73,16 +122,19 @@ def _fts_phrases(field: str, pattern_runs: Sequence[str]) -> str:
     return " AND ".join(f'{field} : "{run.replace(chr(34), chr(34) * 2)}"' for run in pattern_runs)
 
 
-def few_candidates(session: Session, field: str, pattern: str) -> list[tuple[str, str]] | None:
+def few_candidates(
+    session: Session, field: str, pattern: str, tail: Sequence[str] | None
+) -> list[tuple[str, str]] | None:
     """(recipient id, message id) of every recipient whose `field` is LIKE `pattern` in any case, when the
-    index narrows it to at most CANDIDATE_LIMIT candidates; None when it cannot (too many, or no run long
-    enough), and the caller tests rows one by one instead.
+    index narrows it to at most CANDIDATE_LIMIT candidates; None when it cannot (too many, no run long
+    enough, or a `tail` of unindexed messages too long to test: None), and the caller tests rows one by one.
 
     Read here, in one query, rather than left to the planner inside a larger statement: with no statistics
-    SQLite may walk a listing's index and test each row against the whole candidate set.
+    SQLite may walk a listing's index and test each row against the whole candidate set. The recipients of
+    the `tail` messages, not in the index yet, are tested directly.
     """
     pattern_runs = runs(pattern)
-    if not pattern_runs:
+    if not pattern_runs or tail is None:
         return None
     if _dialect(session) == "sqlite":
         search = text(
@@ -97,9 +149,10 @@ def few_candidates(session: Session, field: str, pattern: str) -> list[tuple[str
         if _count(session, candidates) > CANDIDATE_LIMIT:
             return None
     exact = getattr(Recipient, field).ilike(pattern, escape="\\")
-    return [
-        (row[0], row[1]) for row in session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact))
-    ]
+    if tail:
+        candidates = or_(candidates, Recipient.message_id.in_(_inlined("tail", set(tail))))
+    rows = session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact))
+    return [(row[0], row[1]) for row in rows]
 
 
 def _count(session: Session, candidates: ColumnElement[bool]) -> int:
@@ -116,13 +169,15 @@ class Narrowing:
     walks: bool = False
 
 
-def messages_with(session: Session, field: str, pattern: str, ident: ColumnElement[str]) -> Narrowing:
+def messages_with(
+    session: Session, field: str, pattern: str, ident: ColumnElement[str], tail: Sequence[str] | None
+) -> Narrowing:
     """Messages (by their id column `ident`) with a recipient whose `field` is LIKE `pattern` in any case.
 
     Index-backed when the pattern has a long enough literal run and few candidates; otherwise each message
     is tested as the listing walks newest first.
     """
-    found = few_candidates(session, field, pattern)
+    found = few_candidates(session, field, pattern, tail)
     if found is not None:
         return Narrowing(ident.in_(_inlined("message_ids", {message_id for _, message_id in found})))
     exact = getattr(Recipient, field).ilike(pattern, escape="\\")
@@ -131,11 +186,26 @@ def messages_with(session: Session, field: str, pattern: str, ident: ColumnEleme
 
 def recipients_like(session: Session, field: str, pattern: str) -> ColumnElement[bool]:
     """Recipients whose `field` is LIKE `pattern` in any case, index-backed where the pattern allows."""
-    found = few_candidates(session, field, pattern)
+    found = few_candidates(session, field, pattern, unindexed(session))
     if found is not None:
         return Recipient.id.in_(_inlined("recipient_ids", {recipient_id for recipient_id, _ in found}))
     exact: ColumnElement[bool] = getattr(Recipient, field).ilike(pattern, escape="\\")
     return exact
+
+
+def unindexed(session: Session) -> list[str] | None:
+    """The messages the search index pass has not reached yet (searches test them directly), or None when
+    there are more than TAIL_LIMIT (then searches test every message rather than use the indexes).
+
+    Indexed means its words row exists; the pass goes in creation order, so only messages from a little
+    before the newest indexed one on can be missing.
+    """
+    query = select(Message.id).where(~select(MessageWords.seq).where(MessageWords.message_id == Message.id).exists())
+    newest = session.scalar(select(func.max(MessageWords.created_at)))
+    if newest is not None:
+        query = query.where(Message.created_at > newest - TAIL_MARGIN)
+    found = list(session.scalars(query.limit(TAIL_LIMIT + 1)))
+    return None if len(found) > TAIL_LIMIT else found
 
 
 def _inlined(name: str, values: set[str]) -> Any:

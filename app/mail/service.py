@@ -28,7 +28,7 @@ from app.kernel.principal import Principal
 from app.mail import gate as send_gate
 from app.mail import policy as send_policy
 from app.mail.message import OutboundMessage, Personalization
-from app.mail.models import LABEL_SEPARATOR, Envelope, Event, MailBatch, Message, MessageLabel, Recipient
+from app.mail.models import Envelope, Event, MailBatch, Message, Recipient
 from app.mail.policy import SendPolicy
 from app.scheduling import scheduler
 from app.templates import service as templates
@@ -49,21 +49,7 @@ class _Rows:
             table_of(Envelope): self.envelopes,
             table_of(Recipient): self.recipients,
             table_of(Event): self.events,
-            table_of(MessageLabel): self.labels(),
         }
-
-    def labels(self) -> list[dict[str, Any]]:
-        """The message's search labels (see MessageLabel): each distinct address, category and custom argument."""
-        message = self.message
-        found = dict.fromkeys(("t", r["email"]) for r in self.recipients)
-        found[("f", message["from_email"].lower())] = None
-        found.update(dict.fromkeys(("c", category) for category in message["categories"]))
-        for custom_args in (message["custom_args"], *(e["custom_args"] for e in self.envelopes)):
-            found.update(
-                dict.fromkeys(("a", f"{k}{LABEL_SEPARATOR}{v}") for k, v in custom_args.items() if isinstance(v, str))
-            )
-        at, message_id = message["created_at"], message["id"]
-        return [{"kind": k, "value": v, "created_at": at, "message_id": message_id} for k, v in found]
 
 
 # The URL-safe base64 characters in ASCII order, so that ids sort as the numbers they encode; the

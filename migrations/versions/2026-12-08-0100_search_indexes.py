@@ -1,4 +1,4 @@
-"""search indexes: message labels, listing indexes, substring search over recipients
+"""search indexes: message labels, listing indexes, substring search over recipients, words
 
 Revision ID: b1c2d3e4f501
 Revises: a9b1c2d3e405
@@ -19,24 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 log = logging.getLogger("alembic.runtime.migration")
 
-# SQLite: an FTS5 trigram index over the recipients' address, sender and subject, kept by triggers in the
-# same transaction as the rows (the app's models leave it out; migrations own it).
+# SQLite: an FTS5 trigram index over the recipients' address, sender and subject. The search index pass
+# fills it a moment after each send (app/inspection/indexer.py); a trigger takes a deleted recipient out.
 _SQLITE_SEARCH = (
-    "CREATE VIRTUAL TABLE message_recipients_search USING fts5(email, from_email, subject, "
-    "content='message_recipients', content_rowid='rowid', tokenize='trigram')",
-    "CREATE TRIGGER message_recipients_search_insert AFTER INSERT ON message_recipients BEGIN "
-    "INSERT INTO message_recipients_search(rowid, email, from_email, subject) "
-    "VALUES (new.rowid, new.email, new.from_email, new.subject); END",
+    "CREATE VIRTUAL TABLE message_recipients_search USING fts5(email, from_email, subject, tokenize='trigram')",
     "CREATE TRIGGER message_recipients_search_delete AFTER DELETE ON message_recipients BEGIN "
-    "INSERT INTO message_recipients_search(message_recipients_search, rowid, email, from_email, subject) "
-    "VALUES ('delete', old.rowid, old.email, old.from_email, old.subject); END",
-    "CREATE TRIGGER message_recipients_search_update AFTER UPDATE OF email, from_email, subject "
-    "ON message_recipients BEGIN "
-    "INSERT INTO message_recipients_search(message_recipients_search, rowid, email, from_email, subject) "
-    "VALUES ('delete', old.rowid, old.email, old.from_email, old.subject); "
-    "INSERT INTO message_recipients_search(rowid, email, from_email, subject) "
-    "VALUES (new.rowid, new.email, new.from_email, new.subject); END",
-    "INSERT INTO message_recipients_search(message_recipients_search) VALUES ('rebuild')",
+    "DELETE FROM message_recipients_search WHERE rowid = old.rowid; END",
 )
 # PostgreSQL: one trigram GIN index over the same three fields joined (queries repeat the expression,
 # then check the field itself).
@@ -55,40 +43,6 @@ _SQLITE_WORDS = (
     "INSERT INTO message_words_search(message_words_search, rowid, words) VALUES ('delete', old.seq, old.words); END",
 )
 
-_SQLITE_LABELS = (
-    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 't', r.email, m.created_at, m.id FROM message_recipients r JOIN messages m ON m.id = r.message_id",
-    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'f', lower(m.from_email), m.created_at, m.id FROM messages m",
-    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'c', j.value, m.created_at, m.id FROM messages m, json_each(m.categories) j WHERE j.type = 'text'",
-    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'a', j.key || char(31) || j.value, m.created_at, m.id "
-    "FROM messages m, json_each(m.custom_args) j WHERE j.type = 'text'",
-    "INSERT OR IGNORE INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'a', j.key || char(31) || j.value, m.created_at, m.id "
-    "FROM message_envelopes e JOIN messages m ON m.id = e.message_id, json_each(e.custom_args) j "
-    "WHERE j.type = 'text'",
-)
-_PG_LABELS = (
-    "INSERT INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 't', r.email, m.created_at, m.id FROM message_recipients r JOIN messages m ON m.id = r.message_id "
-    "ON CONFLICT DO NOTHING",
-    "INSERT INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'f', lower(m.from_email), m.created_at, m.id FROM messages m ON CONFLICT DO NOTHING",
-    "INSERT INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'c', j.value #>> '{}', m.created_at, m.id FROM messages m, json_array_elements(m.categories) j "
-    "WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
-    "INSERT INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'a', j.key || chr(31) || (j.value #>> '{}'), m.created_at, m.id "
-    "FROM messages m, json_each(m.custom_args) j WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
-    "INSERT INTO message_labels (kind, value, created_at, message_id) "
-    "SELECT 'a', j.key || chr(31) || (j.value #>> '{}'), m.created_at, m.id "
-    "FROM message_envelopes e JOIN messages m ON m.id = e.message_id, json_each(e.custom_args) j "
-    "WHERE json_typeof(j.value) = 'string' ON CONFLICT DO NOTHING",
-)
-
-
 def upgrade() -> None:
     sqlite = op.get_bind().dialect.name == "sqlite"
     op.create_table(
@@ -104,8 +58,6 @@ def upgrade() -> None:
         sqlite_with_rowid=False,
     )
     op.create_index("ix_message_labels_message_id", "message_labels", ["message_id"])
-    for statement in _SQLITE_LABELS if sqlite else _PG_LABELS:
-        op.execute(statement)
 
     op.drop_index("ix_messages_account_id", table_name="messages")
     op.drop_index("ix_messages_created_at", table_name="messages")
@@ -129,7 +81,7 @@ def upgrade() -> None:
 
 
 def _words(sqlite: bool) -> None:
-    """The word index the indexer fills (empty at first: it catches up in the background)."""
+    """The words the search index pass writes; it also indexes every message stored before this revision."""
     op.create_table(
         "message_words",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
@@ -170,8 +122,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE message_words_search")
     op.drop_table("message_words")
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER message_recipients_search_{trigger}")
+        op.execute("DROP TRIGGER message_recipients_search_delete")
         op.execute("DROP TABLE message_recipients_search")
     else:
         op.execute("DROP INDEX IF EXISTS ix_message_recipients_search")

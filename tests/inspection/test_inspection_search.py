@@ -13,8 +13,8 @@ import orjson
 import pytest
 from fastapi import FastAPI
 
+from app.inspection import indexer
 from app.inspection import service as inspection
-from app.inspection import words
 from app.kernel.db.session import Database
 from app.mail import mime
 from app.mail import validation as mail_validation
@@ -90,7 +90,7 @@ async def indexed(request: pytest.FixtureRequest, db: Database) -> Callable[[], 
 
     async def catch_up() -> None:
         if request.param == "indexed":
-            while await words.catch_up(db):
+            while await indexer.catch_up(db):
                 pass
 
     return catch_up

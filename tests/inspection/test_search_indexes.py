@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.activity import service as activity
+from app.inspection import indexer, words
 from app.inspection import service as inspection
-from app.inspection import words
 from app.kernel.db.session import Database
 from app.mail import search as mail_search
 from app.mail.models import MessageLabel, MessageWords
@@ -151,16 +151,16 @@ async def test_the_word_index_forgets_deleted_messages_and_never_reuses_a_row(
     client: httpx.AsyncClient, keys: Keys, db: Database
 ) -> None:
     gone = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "alpha bravo"}]))
-    assert await words.catch_up(db) == 1
+    assert await indexer.catch_up(db) == 1
     await client.delete(f"/_mirror/messages/{gone}")
     assert await _ids(client, text="alpha bravo") == []
     kept = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "charlie"}]))
-    assert await words.catch_up(db) == 1
+    assert await indexer.catch_up(db) == 1
     assert await _ids(client, text="alpha") == [], "the deleted message's words point at no later message"
     assert await _ids(client, text="charlie") == [kept]
     with db.read_session() as session:
         assert session.scalar(select(func.count()).select_from(MessageWords)) == 1
-    assert await words.catch_up(db) == 0, "nothing left to index"
+    assert await indexer.catch_up(db) == 0, "nothing left to index"
 
 
 def test_runs_are_the_literal_stretches_of_a_pattern() -> None:
@@ -182,7 +182,7 @@ async def test_text_answers_alike_from_the_index_and_by_walking(
 ) -> None:
     texts = ["order shipped today", "your order", "shipped", "orders are open", "nothing"]
     sent = [await _send(client, keys.default, body(content=[{"type": "text/plain", "value": t}])) for t in texts]
-    while await words.catch_up(db):
+    while await indexer.catch_up(db):
         pass
     late = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "late order"}]))
     queries = ["order", "order shipped", "shipped", "orders", "missing"]
@@ -225,7 +225,7 @@ async def test_a_text_walk_pages_by_cursor_and_keeps_the_other_filters(
         category = "even" if n % 2 == 0 else "odd"
         content = [{"type": "text/plain", "value": f"common word {n}"}]
         sent.append(await _send(client, keys.default, body(content=content, categories=[category])))
-    while await words.catch_up(db):
+    while await indexer.catch_up(db):
         pass
     monkeypatch.setattr(mail_search, "CANDIDATE_LIMIT", 0)
     monkeypatch.setattr(inspection, "_WALK_CHUNK", 2)

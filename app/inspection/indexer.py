@@ -1,0 +1,158 @@
+"""The search index pass: the search structures of each new message, written a moment after its send.
+
+A send commits only what it must keep (its message, envelopes, recipients, events); what searches read is
+derived from those rows and written here, in the background, so that no send pays for it: the message's
+labels (`MessageLabel`), its words (`MessageWords`, from the decoded bodies), and on SQLite its recipients'
+rows of the trigram table (PostgreSQL keeps that index itself). A message has been indexed once its words
+row exists. A search covers the messages the pass has not reached yet (`mail.search.unindexed`, the tail)
+by testing them directly, so its answer does not depend on how far the pass has got.
+
+The pass runs a batch a second, at once again while it finds full batches, and yields the event loop
+between batches; its writes go through the group commit like any other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from app.inspection import words
+from app.kernel.db import bulk
+from app.kernel.db.base import table_of
+from app.kernel.db.session import Database
+from app.kernel.errors import StorageUnavailable
+from app.mail import search as mail_search
+from app.mail.models import Envelope, Message, MessageLabel, MessageWords, Recipient
+
+log = logging.getLogger("sgmirror.indexer")
+
+PASS_SECONDS: Final = 1.0
+BATCH: Final = 500
+
+
+@dataclass
+class Batch:
+    """What one pass writes: per message its words row, then its labels."""
+
+    words: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+def pending(session: Session, limit: int = BATCH) -> list[tuple[str, datetime]]:
+    """The oldest messages the pass has not reached (from a little before the newest indexed one), oldest first."""
+    query = select(Message.id, Message.created_at).where(
+        ~select(MessageWords.seq).where(MessageWords.message_id == Message.id).exists()
+    )
+    newest = session.scalar(select(func.max(MessageWords.created_at)))
+    if newest is not None:
+        query = query.where(Message.created_at > newest - mail_search.TAIL_MARGIN)
+    rows = session.execute(query.order_by(Message.created_at, Message.id).limit(limit))
+    return [(row.id, row.created_at) for row in rows]
+
+
+def prepare(session: Session, limit: int = BATCH) -> Batch:
+    """The next pending messages' rows, decoded and built here (never inside the write)."""
+    batch = pending(session, limit)
+    ids = [message_id for message_id, _ in batch]
+    texts = words.texts_of(session, ids)
+    dialect = str(session.get_bind().dialect.name)
+    found = Batch()
+    for message_id, created_at in batch:
+        if message_id in texts:  # not deleted meanwhile
+            document = words.document(words.tokens(" ".join(texts[message_id])), dialect)
+            found.words.append({"message_id": message_id, "created_at": created_at, "words": document})
+    found.labels = _labels(session, [row["message_id"] for row in found.words])
+    return found
+
+
+def _labels(session: Session, message_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each message's label rows (see mail.search.labels_of)."""
+    if not message_ids:
+        return {}
+    addresses: dict[str, list[str]] = {m: [] for m in message_ids}
+    for message_id, email in session.execute(
+        select(Recipient.message_id, Recipient.email).where(Recipient.message_id.in_(message_ids))
+    ):
+        addresses[message_id].append(email)
+    custom_args: dict[str, list[dict[str, Any]]] = {m: [] for m in message_ids}
+    for message_id, args in session.execute(
+        select(Envelope.message_id, Envelope.custom_args).where(Envelope.message_id.in_(message_ids))
+    ):
+        custom_args[message_id].append(args)
+    rows = session.execute(
+        select(Message.id, Message.created_at, Message.from_email, Message.categories, Message.custom_args).where(
+            Message.id.in_(message_ids)
+        )
+    )
+    return {
+        row.id: mail_search.labels_of(
+            row.id, row.created_at, row.from_email, row.categories, [row.custom_args, *custom_args[row.id]],
+            addresses[row.id],
+        )
+        for row in rows
+    }  # fmt: skip
+
+
+def write(conn: Connection, batch: Batch) -> int:
+    """Store a prepared batch (a writer job); a message another process indexed first is left alone."""
+    sqlite = conn.dialect.name == "sqlite"
+    insert = (sqlite_insert if sqlite else pg_insert)(MessageWords)
+    statement = insert.on_conflict_do_nothing(index_elements=["message_id"]).returning(MessageWords.seq)
+    won = [row["message_id"] for row in batch.words if conn.scalar(statement, row) is not None]
+    labels = [label for message_id in won for label in batch.labels.get(message_id, [])]
+    if labels:
+        prepared = bulk.prepare(table_of(MessageLabel), labels, conn.dialect.name)
+        bulk.execute(conn, prepared, prepared.values)
+    if sqlite and won:
+        conn.execute(
+            text(
+                "INSERT INTO message_recipients_search (rowid, email, from_email, subject) "
+                "SELECT rowid, email, from_email, subject FROM message_recipients WHERE message_id IN :ids"
+            ).bindparams(bindparam("ids", won, expanding=True))
+        )
+    return len(won)
+
+
+def _prepare_batch(db: Database) -> Batch:
+    with db.read_session() as session:
+        return prepare(session)
+
+
+async def catch_up(db: Database) -> int:
+    """One pass: index up to BATCH pending messages; how many were written."""
+    batch = await asyncio.to_thread(_prepare_batch, db)
+    if not batch.words:
+        return 0
+    written: int = await db.writer.run(lambda conn: write(conn, batch))
+    return written
+
+
+async def _loop(db: Database) -> None:
+    while True:
+        try:
+            written = await catch_up(db)
+        except StorageUnavailable:
+            written = 0
+        except Exception:
+            log.exception("search index pass failed; the next one will try again")
+            written = 0
+        await asyncio.sleep(0 if written >= BATCH // 2 else PASS_SECONDS)
+
+
+def start(db: Database) -> asyncio.Task[None]:
+    return asyncio.create_task(_loop(db), name="sgmirror-search-index")
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -89,19 +89,19 @@ def _rewrite(session: Session, comparison: Comparison) -> ColumnElement[bool] | 
     return None
 
 
-# Fields of the send rather than the recipient: many recipients or few may share a value.
-_MESSAGE_FIELDS = {"api_key_id": Message.api_key_id, "template_id": Message.template_id}
+# Fields of the send rather than the recipient, found through the send's labels: many recipients or few
+# may share a value.
+_MESSAGE_FIELDS = {"api_key_id": (Message.api_key_id, "k"), "template_id": (Message.template_id, "p")}
 _FEW: Final = 5_000
 
 
 def _message_field(session: Session, field: str, value: Value) -> ColumnElement[bool]:
-    """A rare value drives from the sends that carry it; a common one is checked as recipients are walked by
-    last event (the planner, without statistics, would otherwise gather and sort them all)."""
-    column = _MESSAGE_FIELDS[field]
-    sends = select(Message.id).where(column == value)
-    counted = session.scalar(select(func.count()).select_from(sends.limit(_FEW + 1).subquery())) or 0
-    if counted <= _FEW:
-        return Recipient.message_id.in_(sends)
+    """A rare value drives from the sends labelled with it; a common one is checked as recipients are walked
+    by last event (the planner, without statistics, would otherwise gather and sort them all)."""
+    column, kind = _MESSAGE_FIELDS[field]
+    tail = mail_search.unindexed(session)
+    if isinstance(value, str) and tail is not None and mail_search.label_count(session, kind, value, _FEW) <= _FEW:
+        return mail_search.labelled(kind, value, Recipient.message_id.expression, tail)
     return func.coalesce(column, "") == value  # the same test, through no index
 
 

@@ -89,17 +89,14 @@ def _labels(session: Session, message_ids: list[str]) -> dict[str, list[dict[str
     ):
         custom_args[message_id].append(args)
     rows = session.execute(
-        select(Message.id, Message.created_at, Message.from_email, Message.categories, Message.custom_args).where(
-            Message.id.in_(message_ids)
-        )
-    )
+        select(
+            Message.id, Message.created_at, Message.from_email, Message.api_key_id, Message.template_id,
+            Message.categories, Message.custom_args,
+        ).where(Message.id.in_(message_ids))
+    )  # fmt: skip
     return {
-        row.id: mail_search.labels_of(
-            row.id, row.created_at, row.from_email, row.categories, [row.custom_args, *custom_args[row.id]],
-            addresses[row.id],
-        )
-        for row in rows
-    }  # fmt: skip
+        row.id: mail_search.labels_of(row, [row.custom_args, *custom_args[row.id]], addresses[row.id]) for row in rows
+    }
 
 
 def write(conn: Connection, batch: Batch) -> int:

@@ -34,14 +34,14 @@ class Message(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    api_key_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    api_key_id: Mapped[str | None] = mapped_column(String(64))
     transport: Mapped[str] = mapped_column(String(8))
     from_email: Mapped[str] = mapped_column(String(320))
     from_name: Mapped[str | None] = mapped_column(String(256))
     subject: Mapped[str | None] = mapped_column(Text)
     categories: Mapped[list[str]] = mapped_column(JSON)
     custom_args: Mapped[dict[str, Any]] = mapped_column(JSON)
-    template_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    template_id: Mapped[str | None] = mapped_column(String(64))
     batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
     send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sandbox: Mapped[bool] = mapped_column(Boolean)
@@ -95,7 +95,8 @@ class Recipient(Base):
 
 class MessageLabel(Base):
     """One exact value a message can be found by, in creation order: `kind` t (a recipient address), f (the
-    from address), c (a category) or a (a custom argument, key and value joined by LABEL_SEPARATOR).
+    from address), k (its API key id), p (its template id), c (a category) or a (a custom argument, key and
+    value joined by LABEL_SEPARATOR). The search index pass writes them (app/inspection/indexer.py).
 
     The key ends in (created_at, message_id), so a search by one value reads its newest matches straight
     off the index, however many other messages there are.

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal_column, or_, select, text
@@ -42,8 +42,12 @@ _PG_JOINED: ColumnElement[str] = literal_column(
 )
 
 
+# Labels that are a column of the message as it is: the API key and the template.
+_MESSAGE_COLUMNS = {"k": Message.api_key_id, "p": Message.template_id}
+
+
 def label(kind: str, value: str) -> tuple[str, str]:
-    """A label's (kind, value): t recipient, f sender (both lowercased), c category."""
+    """A label's (kind, value): t recipient, f sender (both lowercased), c category, k API key id, p template id."""
     return (kind, value.lower() if kind in ("t", "f") else value)
 
 
@@ -51,22 +55,20 @@ def custom_arg_label(key: str, value: str) -> tuple[str, str]:
     return ("a", f"{key}{LABEL_SEPARATOR}{value}")
 
 
-def labels_of(
-    message_id: str,
-    created_at: datetime,
-    from_email: str,
-    categories: list[str],
-    custom_args: list[dict[str, Any]],
-    addresses: list[str],
-) -> list[dict[str, Any]]:
-    """A message's label rows: each distinct recipient address, its sender, categories and custom arguments
-    (the message's and every personalization's, string values)."""
+def labels_of(message: Any, custom_args: list[dict[str, Any]], addresses: list[str]) -> list[dict[str, Any]]:
+    """A message's label rows (`message` has its columns as attributes): each distinct recipient address, its
+    sender, API key, template, categories and custom arguments (the message's and every personalization's,
+    string values)."""
     found = dict.fromkeys(label("t", address) for address in addresses)
-    found[label("f", from_email)] = None
+    found[label("f", message.from_email)] = None
+    for kind, column in _MESSAGE_COLUMNS.items():
+        if getattr(message, column.key) is not None:
+            found[(kind, getattr(message, column.key))] = None
+    categories = message.categories
     found.update(dict.fromkeys(label("c", category) for category in categories if isinstance(category, str)))
     for args in custom_args:
         found.update(dict.fromkeys(custom_arg_label(k, v) for k, v in args.items() if isinstance(v, str)))
-    return [{"kind": k, "value": v, "created_at": created_at, "message_id": message_id} for k, v in found]
+    return [{"kind": k, "value": v, "created_at": message.created_at, "message_id": message.id} for k, v in found]
 
 
 def labelled(kind: str, value: str, ident: ColumnElement[str], tail: list[str] | None) -> ColumnElement[bool]:
@@ -82,8 +84,16 @@ def labelled(kind: str, value: str, ident: ColumnElement[str], tail: list[str] |
     return or_(indexed, ident.in_(in_tail))
 
 
+def label_count(session: Session, kind: str, value: str, limit: int) -> int:
+    """Messages with the label, counted up to limit + 1."""
+    labelled_ = select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
+    return session.scalar(select(func.count()).select_from(labelled_.limit(limit + 1).subquery())) or 0
+
+
 def plainly_labelled(kind: str, value: str) -> ColumnElement[bool]:
     """What the label says, read from the message's own rows."""
+    if kind in _MESSAGE_COLUMNS:
+        return _MESSAGE_COLUMNS[kind] == value
     if kind == "t":
         return select(Recipient.id).where(Recipient.message_id == Message.id, Recipient.email == value).exists()
     if kind == "f":

@@ -63,8 +63,6 @@ def upgrade() -> None:
     op.drop_index("ix_messages_created_at", table_name="messages")
     op.create_index("ix_messages_created", "messages", ["created_at", "id"])
     op.create_index("ix_messages_account_created", "messages", ["account_id", "created_at", "id"])
-    op.create_index("ix_messages_api_key_id", "messages", ["api_key_id"])
-    op.create_index("ix_messages_template_id", "messages", ["template_id"])
 
     op.drop_index("ix_message_recipients_email", table_name="message_recipients")
     for name, column in (("email", "email"), ("from", "from_email"), ("status", "status")):
@@ -129,7 +127,7 @@ def downgrade() -> None:
     for name in ("email", "from", "status"):
         op.drop_index(f"ix_message_recipients_account_{name}", table_name="message_recipients")
     op.create_index("ix_message_recipients_email", "message_recipients", ["email"])
-    for name in ("created", "account_created", "api_key_id", "template_id"):
+    for name in ("created", "account_created"):
         op.drop_index(f"ix_messages_{name}", table_name="messages")
     op.create_index("ix_messages_account_id", "messages", ["account_id"])
     op.create_index("ix_messages_created_at", "messages", ["created_at"])

@@ -199,7 +199,7 @@ async def test_text_answers_alike_from_the_index_and_by_walking(
 
 
 async def test_activity_send_fields_answer_alike_for_rare_and_common_values(
-    client: httpx.AsyncClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, keys: Keys, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await _send(client, keys.default, body(subject="one"))
     await _send(client, keys.default, body(subject="two"))
@@ -213,6 +213,8 @@ async def test_activity_send_fields_answer_alike_for_rare_and_common_values(
     queries = [f'api_key_id="{key_id}"', 'api_key_id="nope"', 'template_id="nope"']
     rare = {q: await subjects(q) for q in queries}
     assert rare == {queries[0]: ["one", "two"], queries[1]: [], queries[2]: []}
+    assert await indexer.catch_up(db) == 2
+    assert {q: await subjects(q) for q in queries} == rare, "from the labels as from the unindexed messages"
     monkeypatch.setattr(activity, "_FEW", 0)
     assert {q: await subjects(q) for q in queries} == rare
 

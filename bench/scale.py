@@ -331,7 +331,7 @@ def _index(engine: Any, conn: Any) -> None:
 
     while True:
         with Session(engine) as session:
-            batch = indexer.prepare(session, limit=2000)
+            batch = indexer.prepare(session, limit=2000)  # the fill's ids are back-dated, long settled
         if not batch.words:
             return
         with conn.begin():

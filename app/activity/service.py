@@ -100,7 +100,7 @@ def _message_field(session: Session, field: str, value: Value) -> ColumnElement[
     by last event (the planner, without statistics, would otherwise gather and sort them all)."""
     column, kind = _MESSAGE_FIELDS[field]
     tail = mail_search.unindexed(session)
-    if isinstance(value, str) and tail is not None and mail_search.label_count(session, kind, value, _FEW) <= _FEW:
+    if isinstance(value, str) and mail_search.label_count(session, kind, value, _FEW) <= _FEW:
         return mail_search.labelled(kind, value, Recipient.message_id.expression, tail)
     return func.coalesce(column, "") == value  # the same test, through no index
 

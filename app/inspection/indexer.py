@@ -4,8 +4,9 @@ A send commits only what it must keep (its message, envelopes, recipients, event
 derived from those rows and written here, in the background, so that no send pays for it: the message's
 labels (`MessageLabel`), its words (`MessageWords`, from the decoded bodies), and on SQLite its recipients'
 rows of the trigram table (PostgreSQL keeps that index itself). A message has been indexed once its words
-row exists. A search covers the messages the pass has not reached yet (`mail.search.unindexed`, the tail)
-by testing them directly, so its answer does not depend on how far the pass has got.
+row exists; the pass goes in id order, so a message is indexed when its id is at most the newest words row's.
+A search covers the messages the pass has not reached yet (`mail.search.unindexed`, the tail) by testing
+them directly, so its answer does not depend on how far the pass has got.
 
 The pass runs a batch a second, at once again while it finds full batches, and yields the event loop
 between batches; its writes go through the group commit like any other.
@@ -16,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from app.kernel.db.base import table_of
 from app.kernel.db.session import Database
 from app.kernel.errors import StorageUnavailable
 from app.mail import search as mail_search
+from app.mail import service as mail_service
 from app.mail.models import Envelope, Message, MessageLabel, MessageWords, Recipient
 
 log = logging.getLogger("sgmirror.indexer")
@@ -47,29 +50,23 @@ class Batch:
     labels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
-def pending(session: Session, limit: int = BATCH) -> list[tuple[str, datetime]]:
-    """The oldest messages the pass has not reached (from a little before the newest indexed one), oldest first."""
-    query = select(Message.id, Message.created_at).where(
-        ~select(MessageWords.seq).where(MessageWords.message_id == Message.id).exists()
-    )
-    newest = session.scalar(select(func.max(MessageWords.created_at)))
-    if newest is not None:
-        query = query.where(Message.created_at > newest - mail_search.TAIL_MARGIN)
-    rows = session.execute(query.order_by(Message.created_at, Message.id).limit(limit))
-    return [(row.id, row.created_at) for row in rows]
+def pending(session: Session, limit: int = BATCH, settle: timedelta = mail_search.SETTLE) -> list[str]:
+    """The next messages to index, in id order: after the newest indexed, sent `settle` ago or earlier."""
+    settled = mail_service.new_message_id(at_ms=int((time.time() - settle.total_seconds()) * 1000))
+    query = mail_search.unindexed_messages(session).where(Message.id < settled)
+    return list(session.scalars(query.order_by(Message.id).limit(limit)))
 
 
-def prepare(session: Session, limit: int = BATCH) -> Batch:
+def prepare(session: Session, limit: int = BATCH, settle: timedelta = mail_search.SETTLE) -> Batch:
     """The next pending messages' rows, decoded and built here (never inside the write)."""
-    batch = pending(session, limit)
-    ids = [message_id for message_id, _ in batch]
+    ids = pending(session, limit, settle)
     texts = words.texts_of(session, ids)
     dialect = str(session.get_bind().dialect.name)
     found = Batch()
-    for message_id, created_at in batch:
+    for message_id in ids:
         if message_id in texts:  # not deleted meanwhile
             document = words.document(words.tokens(" ".join(texts[message_id])), dialect)
-            found.words.append({"message_id": message_id, "created_at": created_at, "words": document})
+            found.words.append({"message_id": message_id, "words": document})
     found.labels = _labels(session, [row["message_id"] for row in found.words])
     return found
 
@@ -119,14 +116,14 @@ def write(conn: Connection, batch: Batch) -> int:
     return len(won)
 
 
-def _prepare_batch(db: Database) -> Batch:
+def _prepare_batch(db: Database, settle: timedelta) -> Batch:
     with db.read_session() as session:
-        return prepare(session)
+        return prepare(session, settle=settle)
 
 
-async def catch_up(db: Database) -> int:
-    """One pass: index up to BATCH pending messages; how many were written."""
-    batch = await asyncio.to_thread(_prepare_batch, db)
+async def catch_up(db: Database, settle: timedelta = mail_search.SETTLE) -> int:
+    """One pass: index up to BATCH pending messages; how many were written (`settle`: see `pending`)."""
+    batch = await asyncio.to_thread(_prepare_batch, db, settle)
     if not batch.words:
         return 0
     written: int = await db.writer.run(lambda conn: write(conn, batch))

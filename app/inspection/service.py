@@ -111,7 +111,7 @@ def _plan(
     """
     tail = mail_search.unindexed(session)
     labels = _labels(filters)
-    if labels and tail == []:
+    if labels and tail.empty:
         driver = aliased(MessageLabel, name="driver")
         kind, value = labels[0]
         at, ident = driver.created_at.expression, driver.message_id.expression
@@ -204,7 +204,8 @@ def _walk_text(
 ) -> list[Any]:
     """The first `end` rows of `page` among the messages holding the words: the unindexed ones, then the word
     index newest first, a chunk at a time, until enough rows pass the other filters."""
-    collected = list(session.execute(page.where(plan.ident.in_(text_search.tail)))) if text_search.tail else []
+    decoded = text_search.decoded
+    collected = list(session.execute(page.where(plan.ident.in_(decoded)))) if decoded else []
     below = words.seq_of(session, after[1]) if after is not None else None
     while len(collected) < end:
         chunk = words.newest_indexed(session, text_search.wanted, below=below, count=_WALK_CHUNK)

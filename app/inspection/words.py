@@ -19,7 +19,6 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Final
 
 import orjson
@@ -49,9 +48,6 @@ log = logging.getLogger("sgmirror.words")
 
 PASS_SECONDS: Final = 1.0
 BATCH: Final = 500
-# Messages committed by other processes can land a little behind the newest indexed one; the tail looks
-# back this far for any the pass skipped.
-TAIL_MARGIN: Final = timedelta(minutes=5)
 _WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]*>")
 
@@ -82,11 +78,12 @@ def document(words: list[str], dialect: str) -> str:
 @dataclass(frozen=True)
 class TextSearch:
     """How a `text` filter is answered: `narrowing` when few messages hold the words (the index gives them
-    all), else None and the caller walks `newest_indexed` chunk by chunk after the unindexed `tail` matches."""
+    all), else None and the caller walks `newest_indexed` chunk by chunk after the `decoded` matches among the
+    messages the index pass has not reached."""
 
     wanted: list[str]
     narrowing: Narrowing | None
-    tail: list[str]
+    decoded: list[str]
 
 
 def search_for(
@@ -95,7 +92,7 @@ def search_for(
     ident: ColumnElement[str],
     needle: str,
     *,
-    tail: list[str] | None,
+    tail: mail_search.Tail,
     may_walk: bool = True,
 ) -> TextSearch:
     """Plan a `text` filter over `candidates` (messages, by their id column `ident`); without `may_walk` it is
@@ -106,8 +103,6 @@ def search_for(
     decoded = _matches_decoded(session, candidates, ident, tail, wanted)
     # Inlined rather than bound: the decoded matches can pass a driver's limit on bound parameters.
     in_decoded = ident.in_(bindparam("decoded_matches", decoded, expanding=True, literal_execute=True))
-    if tail is None:  # the pass is far behind: every candidate was decoded
-        return TextSearch(wanted, Narrowing(in_decoded), [])
     if may_walk and _index_matches(session, wanted) > mail_search.CANDIDATE_LIMIT:
         return TextSearch(wanted, None, decoded)
     indexed = ident.in_(select(MessageWords.message_id).where(_in_index(session, wanted)))
@@ -175,12 +170,12 @@ def _holds(session: Session, wanted: list[str]) -> ColumnElement[bool]:
 
 
 def _matches_decoded(
-    session: Session, candidates: Select[Any], ident: ColumnElement[str], tail: list[str] | None, wanted: list[str]
+    session: Session, candidates: Select[Any], ident: ColumnElement[str], tail: mail_search.Tail, wanted: list[str]
 ) -> list[str]:
-    """The candidates among `tail` (None: every candidate) that hold the words, decoded here."""
-    if tail == []:
+    """The candidates among the `tail` that hold the words, decoded here."""
+    if tail.empty:
         return []
-    ids = list(session.scalars((candidates if tail is None else candidates.where(ident.in_(tail))).order_by(None)))
+    ids = list(session.scalars(candidates.where(ident.in_(tail.messages())).order_by(None)))
     found: list[str] = []
     for start in range(0, len(ids), 100):
         chunk = ids[start : start + 100]

@@ -123,7 +123,6 @@ class MessageWords(Base):
 
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     words: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
 
 

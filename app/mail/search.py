@@ -20,18 +20,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, cast, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from app.mail.models import LABEL_SEPARATOR, Envelope, Message, MessageLabel, MessageWords, Recipient
 
 # More candidates than this and a substring search walks messages newest first instead.
 CANDIDATE_LIMIT: Final = 5_000
-# More unindexed messages than this and searches test every message rather than use the indexes.
-TAIL_LIMIT: Final = 5_000
-# Messages committed by other processes can land a little behind the newest indexed one: the index pass
-# and the tail look back this far for any the pass skipped.
-TAIL_MARGIN: Final = timedelta(minutes=5)
+# The index pass takes a message once its id (which starts with the real time of its send) is this much
+# in the past, so that no send still committing can land behind the pass.
+SETTLE: Final = timedelta(seconds=2)
 SUBSTRING_FIELDS: Final = ("email", "from_email", "subject")
 _MIN_RUN: Final = 3
 _RUN_PARTS = re.compile(r"\\(.)|([%_])|(.)", re.DOTALL)
@@ -71,17 +69,13 @@ def labels_of(message: Any, custom_args: list[dict[str, Any]], addresses: list[s
     return [{"kind": k, "value": v, "created_at": message.created_at, "message_id": message.id} for k, v in found]
 
 
-def labelled(kind: str, value: str, ident: ColumnElement[str], tail: list[str] | None) -> ColumnElement[bool]:
-    """Messages with the label: from the label index, and among the `tail` the pass has not labelled yet
-    those that match plainly (None: the pass is far behind, every message is tested plainly)."""
-    plain = plainly_labelled(kind, value)
-    if tail is None:
-        return ident.in_(select(Message.id).where(plain))
+def labelled(kind: str, value: str, ident: ColumnElement[str], tail: Tail) -> ColumnElement[bool]:
+    """Messages with the label: from the label index, and among the `tail` (not labelled yet) those that
+    match plainly."""
     indexed = ident.in_(select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value))
-    if not tail:
+    if tail.empty:
         return indexed
-    in_tail = select(Message.id).where(Message.id.in_(bindparam("tail", tail, expanding=True, unique=True)), plain)
-    return or_(indexed, ident.in_(in_tail))
+    return or_(indexed, ident.in_(tail.messages().where(plainly_labelled(kind, value))))
 
 
 def label_count(session: Session, kind: str, value: str, limit: int) -> int:
@@ -132,19 +126,17 @@ def _fts_phrases(field: str, pattern_runs: Sequence[str]) -> str:
     return " AND ".join(f'{field} : "{run.replace(chr(34), chr(34) * 2)}"' for run in pattern_runs)
 
 
-def few_candidates(
-    session: Session, field: str, pattern: str, tail: Sequence[str] | None
-) -> list[tuple[str, str]] | None:
+def few_candidates(session: Session, field: str, pattern: str, tail: Tail) -> list[tuple[str, str]] | None:
     """(recipient id, message id) of every recipient whose `field` is LIKE `pattern` in any case, when the
-    index narrows it to at most CANDIDATE_LIMIT candidates; None when it cannot (too many, no run long
-    enough, or a `tail` of unindexed messages too long to test: None), and the caller tests rows one by one.
+    index narrows it to at most CANDIDATE_LIMIT candidates; None when it cannot (too many, or no run long
+    enough), and the caller tests rows one by one.
 
     Read here, in one query, rather than left to the planner inside a larger statement: with no statistics
     SQLite may walk a listing's index and test each row against the whole candidate set. The recipients of
     the `tail` messages, not in the index yet, are tested directly.
     """
     pattern_runs = runs(pattern)
-    if not pattern_runs or tail is None:
+    if not pattern_runs:
         return None
     if _dialect(session) == "sqlite":
         search = text(
@@ -159,8 +151,8 @@ def few_candidates(
         if _count(session, candidates) > CANDIDATE_LIMIT:
             return None
     exact = getattr(Recipient, field).ilike(pattern, escape="\\")
-    if tail:
-        candidates = or_(candidates, Recipient.message_id.in_(_inlined("tail", set(tail))))
+    if not tail.empty:
+        candidates = or_(candidates, Recipient.message_id.in_(tail.messages()))
     rows = session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact))
     return [(row[0], row[1]) for row in rows]
 
@@ -179,9 +171,7 @@ class Narrowing:
     walks: bool = False
 
 
-def messages_with(
-    session: Session, field: str, pattern: str, ident: ColumnElement[str], tail: Sequence[str] | None
-) -> Narrowing:
+def messages_with(session: Session, field: str, pattern: str, ident: ColumnElement[str], tail: Tail) -> Narrowing:
     """Messages (by their id column `ident`) with a recipient whose `field` is LIKE `pattern` in any case.
 
     Index-backed when the pattern has a long enough literal run and few candidates; otherwise each message
@@ -203,19 +193,32 @@ def recipients_like(session: Session, field: str, pattern: str) -> ColumnElement
     return exact
 
 
-def unindexed(session: Session) -> list[str] | None:
-    """The messages the search index pass has not reached yet (searches test them directly), or None when
-    there are more than TAIL_LIMIT (then searches test every message rather than use the indexes).
+@dataclass(frozen=True)
+class Tail:
+    """The messages the search index pass has not reached: those with an id above the last it indexed.
 
-    Indexed means its words row exists; the pass goes in creation order, so only messages from a little
-    before the newest indexed one on can be missing.
+    The pass takes messages in id order (ids start with the real time of the send, whatever the mirror
+    clock says), each once it has settled, so everything up to its newest words row is indexed.
     """
-    query = select(Message.id).where(~select(MessageWords.seq).where(MessageWords.message_id == Message.id).exists())
-    newest = session.scalar(select(func.max(MessageWords.created_at)))
-    if newest is not None:
-        query = query.where(Message.created_at > newest - TAIL_MARGIN)
-    found = list(session.scalars(query.limit(TAIL_LIMIT + 1)))
-    return None if len(found) > TAIL_LIMIT else found
+
+    after: str | None  # the newest indexed message id (None: none yet, every message is in the tail)
+    empty: bool
+
+    def messages(self) -> Select[Any]:
+        """The tail's message ids (a range of the primary key)."""
+        query = select(Message.id)
+        return query if self.after is None else query.where(Message.id > self.after)
+
+
+def unindexed(session: Session) -> Tail:
+    """The current tail (two primary-key lookups)."""
+    after = session.scalar(select(func.max(MessageWords.message_id)))
+    tail = Tail(after, empty=False)
+    return Tail(after, empty=session.scalar(tail.messages().limit(1)) is None)
+
+
+def unindexed_messages(session: Session) -> Select[Any]:
+    return unindexed(session).messages()
 
 
 def _inlined(name: str, values: set[str]) -> Any:

@@ -84,7 +84,6 @@ def _words(sqlite: bool) -> None:
         "message_words",
         sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("message_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("words", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=True),
         sa.ForeignKeyConstraint(
             ["message_id"], ["messages.id"], name=op.f("fk_message_words_message_id_messages"), ondelete="CASCADE"
@@ -93,7 +92,6 @@ def _words(sqlite: bool) -> None:
         sa.UniqueConstraint("message_id", name=op.f("uq_message_words_message_id")),
         sqlite_autoincrement=True,
     )
-    op.create_index("ix_message_words_created_at", "message_words", ["created_at"])
     if sqlite:
         for statement in _SQLITE_WORDS:
             op.execute(statement)

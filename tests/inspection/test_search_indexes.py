@@ -3,6 +3,7 @@ the word index, seek pagination and bounded counts. Each search gives the same a
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,9 @@ from app.mail import search as mail_search
 from app.mail.models import MessageLabel, MessageWords
 from tests.conftest import Keys, bearer
 from tests.support.mail import body
+
+# The index pass waits for sends to settle; these tests index at once.
+NO_WAIT = timedelta(0)
 
 pytestmark = pytest.mark.anyio
 
@@ -151,16 +155,16 @@ async def test_the_word_index_forgets_deleted_messages_and_never_reuses_a_row(
     client: httpx.AsyncClient, keys: Keys, db: Database
 ) -> None:
     gone = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "alpha bravo"}]))
-    assert await indexer.catch_up(db) == 1
+    assert await indexer.catch_up(db, settle=NO_WAIT) == 1
     await client.delete(f"/_mirror/messages/{gone}")
     assert await _ids(client, text="alpha bravo") == []
     kept = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "charlie"}]))
-    assert await indexer.catch_up(db) == 1
+    assert await indexer.catch_up(db, settle=NO_WAIT) == 1
     assert await _ids(client, text="alpha") == [], "the deleted message's words point at no later message"
     assert await _ids(client, text="charlie") == [kept]
     with db.read_session() as session:
         assert session.scalar(select(func.count()).select_from(MessageWords)) == 1
-    assert await indexer.catch_up(db) == 0, "nothing left to index"
+    assert await indexer.catch_up(db, settle=NO_WAIT) == 0, "nothing left to index"
 
 
 def test_runs_are_the_literal_stretches_of_a_pattern() -> None:
@@ -182,7 +186,7 @@ async def test_text_answers_alike_from_the_index_and_by_walking(
 ) -> None:
     texts = ["order shipped today", "your order", "shipped", "orders are open", "nothing"]
     sent = [await _send(client, keys.default, body(content=[{"type": "text/plain", "value": t}])) for t in texts]
-    while await indexer.catch_up(db):
+    while await indexer.catch_up(db, settle=NO_WAIT):
         pass
     late = await _send(client, keys.default, body(content=[{"type": "text/plain", "value": "late order"}]))
     queries = ["order", "order shipped", "shipped", "orders", "missing"]
@@ -213,7 +217,7 @@ async def test_activity_send_fields_answer_alike_for_rare_and_common_values(
     queries = [f'api_key_id="{key_id}"', 'api_key_id="nope"', 'template_id="nope"']
     rare = {q: await subjects(q) for q in queries}
     assert rare == {queries[0]: ["one", "two"], queries[1]: [], queries[2]: []}
-    assert await indexer.catch_up(db) == 2
+    assert await indexer.catch_up(db, settle=NO_WAIT) == 2
     assert {q: await subjects(q) for q in queries} == rare, "from the labels as from the unindexed messages"
     monkeypatch.setattr(activity, "_FEW", 0)
     assert {q: await subjects(q) for q in queries} == rare
@@ -227,7 +231,7 @@ async def test_a_text_walk_pages_by_cursor_and_keeps_the_other_filters(
         category = "even" if n % 2 == 0 else "odd"
         content = [{"type": "text/plain", "value": f"common word {n}"}]
         sent.append(await _send(client, keys.default, body(content=content, categories=[category])))
-    while await indexer.catch_up(db):
+    while await indexer.catch_up(db, settle=NO_WAIT):
         pass
     monkeypatch.setattr(mail_search, "CANDIDATE_LIMIT", 0)
     monkeypatch.setattr(inspection, "_WALK_CHUNK", 2)

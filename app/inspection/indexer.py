@@ -9,7 +9,8 @@ A search covers the messages the pass has not reached yet (`mail.search.unindexe
 them directly, so its answer does not depend on how far the pass has got.
 
 The pass runs a batch a second, at once again while it finds full batches, and yields the event loop
-between batches; its writes go through the group commit like any other.
+between batches; its writes go through the group commit like any other. While sends are flowing it only
+trickles (decoding a message's bodies costs about what its send did), and catches up once they pause.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ log = logging.getLogger("sgmirror.indexer")
 
 PASS_SECONDS: Final = 1.0
 BATCH: Final = 500
+# Other commits this recent mean sends are flowing: the pass then takes TRICKLE messages a second.
+IDLE_SECONDS: Final = 0.5
+TRICKLE: Final = 25
 
 
 @dataclass
@@ -116,14 +120,14 @@ def write(conn: Connection, batch: Batch) -> int:
     return len(won)
 
 
-def _prepare_batch(db: Database, settle: timedelta) -> Batch:
+def _prepare_batch(db: Database, limit: int, settle: timedelta) -> Batch:
     with db.read_session() as session:
-        return prepare(session, settle=settle)
+        return prepare(session, limit, settle)
 
 
-async def catch_up(db: Database, settle: timedelta = mail_search.SETTLE) -> int:
-    """One pass: index up to BATCH pending messages; how many were written (`settle`: see `pending`)."""
-    batch = await asyncio.to_thread(_prepare_batch, db, settle)
+async def catch_up(db: Database, settle: timedelta = mail_search.SETTLE, limit: int = BATCH) -> int:
+    """One pass: index up to `limit` pending messages; how many were written (`settle`: see `pending`)."""
+    batch = await asyncio.to_thread(_prepare_batch, db, limit, settle)
     if not batch.words:
         return 0
     written: int = await db.writer.run(lambda conn: write(conn, batch))
@@ -131,14 +135,19 @@ async def catch_up(db: Database, settle: timedelta = mail_search.SETTLE) -> int:
 
 
 async def _loop(db: Database) -> None:
+    own_commits = db.commits.count
     while True:
+        # While sends are committing, a trickle only: decoding bodies costs about what a send does, and
+        # searches test the messages not reached yet anyway.
+        busy = db.commits.count != own_commits and time.monotonic() - db.commits.last_at < IDLE_SECONDS
         try:
-            written = await catch_up(db)
+            written = await catch_up(db, limit=TRICKLE if busy else BATCH)
         except StorageUnavailable:
             written = 0
         except Exception:
             log.exception("search index pass failed; the next one will try again")
             written = 0
+        own_commits = db.commits.count
         await asyncio.sleep(0 if written >= BATCH // 2 else PASS_SECONDS)
 
 

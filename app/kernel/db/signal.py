@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 
 class CommitSignal:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = set()
+        # How many commits, and when the last was (monotonic): background passes use them to keep out of
+        # the way of sends.
+        self.count = 0
+        self.last_at = 0.0
 
     def notify(self) -> None:
         """Wake every waiter; callable from any thread."""
+        self.count += 1
+        self.last_at = time.monotonic()
         with self._lock:
             waiters, self._waiters = self._waiters, set()
         for loop, future in waiters:

@@ -45,7 +45,7 @@ bench: $(STAMP) ## HTTP mail send (SQLite, 1 worker) vs bare FastAPI, and heavie
 	$(WRK)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
-bench-smtp: $(STAMP) ## SMTP relay and HTTP mail send (SQLite, 1 worker) vs bare FastAPI (BENCH_ARGS=...)
+bench-smtp: $(STAMP) ## SMTP relay vs a bare aiosmtpd sink, and HTTP mail send vs bare FastAPI (SQLite, 1 worker; BENCH_ARGS=...)
 	$(WRK)
 	$(BIN)/python -m bench.smtp $(BENCH_ARGS)
 

@@ -1,4 +1,4 @@
-"""The servers a benchmark drives: the mirror (`sgmirror serve`), the bare FastAPI ceiling, PostgreSQL."""
+"""The servers a benchmark drives: the mirror (`sgmirror serve`), the bare FastAPI and aiosmtpd ceilings, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -107,6 +107,10 @@ def bare_command(port: int, workers: int) -> list[str]:
     ]
 
 
+def bare_smtp_command(port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "bench.bare_smtp", "--port", str(port), "--workers", str(workers)]
+
+
 def mirror_command(workers: int) -> list[str]:
     return [sys.executable, "-m", "app", "serve", "--workers", str(workers)]
 
@@ -160,6 +164,23 @@ def wait_ready(server: Server, body: bytes, timeout: float = 60) -> int:
             raise NotReady(f"{server.name} answered the benchmark body with {last}")
         time.sleep(0.1)
     raise NotReady(f"{server.name} was not ready after {timeout:g} s ({last})\n{server.log_tail()}")
+
+
+def wait_smtp_ready(server: Server, port: int, timeout: float = 30) -> None:
+    """Wait for the SMTP server's 220 greeting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise NotReady(f"{server.name} exited with {server.process.returncode}:\n{server.log_tail()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                if sock.recv(512).startswith(b"220"):
+                    sock.sendall(b"QUIT\r\n")
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise NotReady(f"{server.name} did not greet within {timeout:g} s\n{server.log_tail()}")
 
 
 def stored_messages(server: Server) -> int | None:

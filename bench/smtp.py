@@ -1,19 +1,22 @@
-"""SMTP relay benchmark next to HTTP mail send on one mirror (`sgmirror serve`, HTTP + relay), and the ceiling.
+"""SMTP relay benchmark against a bare aiosmtpd sink, next to HTTP mail send and its bare FastAPI ceiling.
 
     python -m bench.smtp [--rounds 3] [--duration 10] [--connections 32] [--workers 1] [--database sqlite]
 
-Each round starts a fresh mirror (empty database; with --workers N, N processes sharing the relay's one
-listener) and measures both transports with the same message content (bench.mkbody's 2.4 KB body; over SMTP
-the equivalent MIME with an X-SMTPAPI header), in alternating order, and the bare FastAPI ceiling (same
-number of workers) on that body:
+Each round measures three servers, in an order that rotates from round to round, with the same message
+content (bench.mkbody's 2.4 KB body; over SMTP the equivalent MIME with an X-SMTPAPI header):
 
-- SMTP: `--connections` asyncio clients spread over `--client-processes` processes (default: one per worker),
-  each one connection with STARTTLS and AUTH PLAIN once, then MAIL / RCPT / DATA per message, waiting for each
-  `250 Ok: queued as <id>` (as real clients do).
-- HTTP: wrk, as `make bench` drives it, on the mirror and on the bare app.
+- a fresh mirror (`sgmirror serve`, HTTP + relay, empty database; with --workers N, N processes sharing the
+  relay's one listener), both transports in alternating order;
+- the SMTP ceiling, bench.bare_smtp: aiosmtpd's `Sink` handler behind the same STARTTLS and AUTH, storing nothing;
+- the HTTP ceiling, bench.bare_app: FastAPI parsing the body with pydantic, storing nothing.
 
-The table gives medians over the rounds, the server's CPU per message and each row against the ceiling;
-after each round the number of stored messages is compared with the number of acknowledgements.
+The load: over SMTP, `--connections` asyncio clients spread over `--client-processes` processes (default: one
+per worker), each one connection with STARTTLS and AUTH PLAIN once, then MAIL / RCPT / DATA per message,
+waiting for each `250` (as real clients do); over HTTP, wrk as `make bench` drives it. Every server runs as
+many worker processes as the mirror.
+
+The table gives medians over the rounds, the server's CPU per message and each row against its transport's
+ceiling; after each round the number of stored messages is compared with the number of acknowledgements.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
+from typing import Any
 
 from bench import mkbody, servers, wrk
 from bench.mkbody import mail_body, mail_body_bytes
@@ -173,8 +177,10 @@ class Round:
     http_cpu_us: float | None
     stored: int | None
     acknowledged: int
-    bare: wrk.WrkResult | None = None  # the ceiling, measured in the same round
+    bare: wrk.WrkResult | None = None  # the HTTP ceiling, measured in the same round
     bare_cpu_us: float | None = None
+    sink: SmtpResult | None = None  # the SMTP ceiling, measured in the same round
+    sink_cpu_us: float | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,20 @@ def measure_bare(number: int, setup: Setup) -> tuple[wrk.WrkResult, float | None
         server.stop()
 
 
+def measure_sink(number: int, setup: Setup) -> tuple[SmtpResult, float | None]:
+    port = servers.free_port()
+    command = servers.bare_smtp_command(port, setup.args.workers)
+    server = servers.start_server(f"sink-r{number}", command, servers.base_env(), port, setup.workdir)
+    try:
+        servers.wait_smtp_ready(server, port)
+        setup.smtp(port, setup.args.warmup)
+        before = server.cpu_seconds()
+        result = setup.smtp(port, setup.args.duration)
+        return result, _cpu_per_message(server, before, result.accepted + result.refused)
+    finally:
+        server.stop()
+
+
 def measure_mirror(number: int, setup: Setup) -> Round:
     args = setup.args
     port, smtp_port = servers.free_port(), servers.free_port()
@@ -258,14 +278,20 @@ def measure_mirror(number: int, setup: Setup) -> Round:
 
 
 def one_round(number: int, setup: Setup) -> Round:
-    """The mirror (both transports) and the bare ceiling, in alternating order."""
-    if number % 2:
-        bare, bare_cpu = measure_bare(number, setup)
-        done = measure_mirror(number, setup)
-    else:
-        done = measure_mirror(number, setup)
-        bare, bare_cpu = measure_bare(number, setup)
-    done.bare, done.bare_cpu_us = bare, bare_cpu
+    """The mirror (both transports), the SMTP sink and the bare HTTP app, in an order rotating by round."""
+    measured: dict[str, Any] = {}
+    steps = {
+        "mirror": lambda: measure_mirror(number, setup),
+        "sink": lambda: measure_sink(number, setup),
+        "bare": lambda: measure_bare(number, setup),
+    }
+    names = list(steps)
+    shift = (number - 1) % len(names)
+    for name in names[shift:] + names[:shift]:
+        measured[name] = steps[name]()
+    done: Round = measured["mirror"]
+    done.sink, done.sink_cpu_us = measured["sink"]
+    done.bare, done.bare_cpu_us = measured["bare"]
     return done
 
 
@@ -285,28 +311,36 @@ def _row(label: str, rates: list[float], p50: list[float], p99: list[float], fai
 def report(rounds: list[Round], args: argparse.Namespace) -> str:
     smtp, http = [r.smtp for r in rounds], [r.http for r in rounds]
     bare = [r.bare for r in rounds if r.bare is not None]
-    ceiling = _median([r.rps for r in bare])
+    sink = [r.sink for r in rounds if r.sink is not None]
+    http_ceiling, smtp_ceiling = _median([r.rps for r in bare]), _median([r.rate for r in sink])
+    relay_to_sink = _median([r.rate for r in smtp]) / smtp_ceiling
     smtp_to_http = _median([r.rate for r in smtp]) / _median([r.rps for r in http])
     workers = f"{args.workers} worker{'s' if args.workers > 1 else ''}"
     lines = [
         f"Mail send over SMTP and HTTP, same 2.4 KB message, {args.connections} connections, {args.duration:g} s per "
-        f"run, {len(rounds)} round(s), medians; {args.database}, {workers} (the bare app too); "
+        f"run, {len(rounds)} round(s), medians; {args.database}, {workers} (each server); "
         f"{os.cpu_count()} CPUs shared by the clients and the servers.",
         "",
-        "| transport | msgs/s (median) | runs | p50 ms | p99 ms | refused / errors | server CPU µs/msg | / ceiling |",
+        "| server | msgs/s (median) | runs | p50 ms | p99 ms | refused / errors | server CPU µs/msg | / ceiling |",
         "|---|---:|---|---:|---:|---:|---:|---:|",
-        _row("bare FastAPI, HTTP, no storage (ceiling)", [r.rps for r in bare], [r.p50_ms for r in bare],
-             [r.p99_ms for r in bare], f"{sum(r.non2xx for r in bare)} / {sum(r.socket_error_total for r in bare)}",
-             [r.bare_cpu_us for r in rounds if r.bare_cpu_us], ceiling),
-        _row("mirror, HTTP POST /v3/mail/send (wrk)", [r.rps for r in http], [r.p50_ms for r in http],
-             [r.p99_ms for r in http], f"{sum(r.non2xx for r in http)} / {sum(r.socket_error_total for r in http)}",
-             [r.http_cpu_us for r in rounds if r.http_cpu_us], ceiling),
-        _row("mirror, SMTP (STARTTLS, AUTH once per connection)", [r.rate for r in smtp],
+        _row("bare aiosmtpd Sink, STARTTLS + AUTH, no storage (SMTP ceiling)", [r.rate for r in sink],
+             [r.percentile(0.5) for r in sink], [r.percentile(0.99) for r in sink],
+             f"{sum(r.refused for r in sink)} / {sum(r.errors for r in sink)}",
+             [r.sink_cpu_us for r in rounds if r.sink_cpu_us], smtp_ceiling),
+        _row("mirror, SMTP relay (STARTTLS, AUTH once per connection)", [r.rate for r in smtp],
              [r.percentile(0.5) for r in smtp], [r.percentile(0.99) for r in smtp],
              f"{sum(r.refused for r in smtp)} / {sum(r.errors for r in smtp)}",
-             [r.smtp_cpu_us for r in rounds if r.smtp_cpu_us], ceiling),
+             [r.smtp_cpu_us for r in rounds if r.smtp_cpu_us], smtp_ceiling),
+        _row("bare FastAPI, HTTP, no storage (HTTP ceiling)", [r.rps for r in bare], [r.p50_ms for r in bare],
+             [r.p99_ms for r in bare], f"{sum(r.non2xx for r in bare)} / {sum(r.socket_error_total for r in bare)}",
+             [r.bare_cpu_us for r in rounds if r.bare_cpu_us], http_ceiling),
+        _row("mirror, HTTP POST /v3/mail/send (wrk)", [r.rps for r in http], [r.p50_ms for r in http],
+             [r.p99_ms for r in http], f"{sum(r.non2xx for r in http)} / {sum(r.socket_error_total for r in http)}",
+             [r.http_cpu_us for r in rounds if r.http_cpu_us], http_ceiling),
         "",
-        f"SMTP / HTTP messages per second on the mirror: **{smtp_to_http:.2f}**.",
+        f"Relay / sink messages per second: **{relay_to_sink:.2f}** (per round: "
+        f"{', '.join(f'{r.smtp.rate / r.sink.rate:.2f}' for r in rounds if r.sink and r.sink.rate)}).",
+        f"SMTP / HTTP messages per second on the mirror: {smtp_to_http:.2f}.",
         "",
     ]  # fmt: skip
     for number, r in enumerate(rounds, 1):
@@ -347,9 +381,10 @@ def main(argv: list[str] | None = None) -> int:
             for number in range(1, args.rounds + 1):
                 servers_log(f"round {number}/{args.rounds} ...")
                 done = one_round(number, setup)
-                ceiling = done.bare.rps if done.bare else float("nan")
-                servers_log(f"  SMTP {done.smtp.rate:,.0f} msgs/s, HTTP {done.http.rps:,.0f} req/s, bare "
-                            f"{ceiling:,.0f} req/s; stored {done.stored} / {done.acknowledged}")  # fmt: skip
+                bare = done.bare.rps if done.bare else float("nan")
+                sink = done.sink.rate if done.sink else float("nan")
+                servers_log(f"  SMTP {done.smtp.rate:,.0f} msgs/s (sink {sink:,.0f}), HTTP {done.http.rps:,.0f} req/s "
+                            f"(bare {bare:,.0f}); stored {done.stored} / {done.acknowledged}")  # fmt: skip
                 rounds.append(done)
     except servers.NotReady as exc:
         servers_log(f"benchmark aborted: {exc}")

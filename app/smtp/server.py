@@ -27,6 +27,7 @@ from app.server import connections
 from app.server.connections import PortConnections
 from app.server.listeners import listening_socket
 from app.server.tls_transport import TlsSession, TlsTransport
+from app.smtp import data_section
 from app.smtp.handler import RelayHandler
 
 HOSTNAME: Final = "smtp.sendgrid-mirror.local"
@@ -58,7 +59,8 @@ class RelaySMTP(SMTP):
     would close it silently after 300 s), and each port holds at most its cap of connections (app.server.
     connections), the one idle longest giving way. On the implicit-TLS port the handshake happens inside this
     protocol (app.server.tls_transport, as HTTPS does) rather than in the event loop, so that a connection
-    counts from the moment it is accepted, not only once its handshake is done.
+    counts from the moment it is accepted, not only once its handshake is done. DATA is read in pieces up to
+    each `.<CRLF>` (app.smtp.data_section) rather than one await per line, with aiosmtpd's answers.
     """
 
     AuthLoginUsernameChallenge = "Username:"
@@ -200,11 +202,33 @@ class RelaySMTP(SMTP):
         transport.close()
 
     async def smtp_DATA(self, arg: str) -> None:
+        # aiosmtpd's own DATA, but the message is read by app.smtp.data_section rather than line by line.
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
         self._receiving_message = True
         try:
-            await super().smtp_DATA(arg)
+            received = await data_section.read(self._reader, size_limit=self.data_size_limit)
+        except asyncio.CancelledError:
+            self._writer.close()  # the connection was lost during DATA
+            raise
         finally:
             self._receiving_message = False
+        if isinstance(received, str):
+            self.envelope = self._create_envelope()
+            await self.push(received)
+            return
+        self.envelope.content = self.envelope.original_content = received
+        status = await self._call_handler_hook("DATA")
+        self.envelope = self._create_envelope()
+        await self.push(status)
 
     async def _call_handler_hook(self, command: str, *args: Any) -> Any:
         if command != "DATA":

@@ -84,25 +84,35 @@ def _rewrite(session: Session, comparison: Comparison) -> ColumnElement[bool] | 
     """Comparisons that need more than the plain column condition to stay index-backed, else None."""
     if comparison.field == "subject":
         return _indexed_subject(session, comparison)
-    if comparison.field in _MESSAGE_FIELDS and comparison.op == "=":
-        return _message_field(session, comparison.field, comparison.value)
+    if comparison.field in _LABELLED_FIELDS and comparison.op == "=":
+        return _labelled_field(session, comparison.field, comparison.value)
     return None
 
 
-# Fields of the send rather than the recipient, found through the send's labels: many recipients or few
-# may share a value.
-_MESSAGE_FIELDS = {"api_key_id": (Message.api_key_id, "k"), "template_id": (Message.template_id, "p")}
+# Fields found through the sends' labels (many recipients or few may share a value): the field's column,
+# its label kind, and whether the column must still be compared (a label is the send's, the field the
+# recipient's own).
+_LABELLED_FIELDS = {
+    "api_key_id": (Message.api_key_id, "k", False),
+    "template_id": (Message.template_id, "p", False),
+    "to_email": (Recipient.email, "t", True),
+    "from_email": (Recipient.from_email, "f", True),
+}
 _FEW: Final = 5_000
 
 
-def _message_field(session: Session, field: str, value: Value) -> ColumnElement[bool]:
-    """A rare value drives from the sends labelled with it; a common one is checked as recipients are walked
+def _labelled_field(session: Session, field: str, value: Value) -> ColumnElement[bool] | None:
+    """A rare value drives from the sends labelled with it; a common one is compared as recipients are walked
     by last event (the planner, without statistics, would otherwise gather and sort them all)."""
-    column, kind = _MESSAGE_FIELDS[field]
-    tail = mail_search.unindexed(session)
-    if isinstance(value, str) and mail_search.label_count(session, kind, value, _FEW) <= _FEW:
-        return mail_search.labelled(kind, value, Recipient.message_id.expression, tail)
-    return func.coalesce(column, "") == value  # the same test, through no index
+    column, kind, also_compared = _LABELLED_FIELDS[field]
+    if not isinstance(value, str):
+        return None
+    wanted = value.lower() if kind in ("t", "f") else value
+    plain = func.coalesce(column, "") == wanted  # coalesce: the same test, through no index
+    if mail_search.label_count(session, kind, wanted, _FEW) > _FEW:
+        return plain
+    labelled = mail_search.labelled(kind, wanted, Recipient.message_id.expression, mail_search.unindexed(session))
+    return and_(labelled, column == wanted) if also_compared else labelled
 
 
 def _indexed_subject(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:

@@ -80,10 +80,12 @@ def _labels(session: Session, message_ids: list[str]) -> dict[str, list[dict[str
     if not message_ids:
         return {}
     addresses: dict[str, list[str]] = {m: [] for m in message_ids}
-    for message_id, email in session.execute(
-        select(Recipient.message_id, Recipient.email).where(Recipient.message_id.in_(message_ids))
+    senders: dict[str, set[str]] = {m: set() for m in message_ids}
+    for message_id, email, from_email in session.execute(
+        select(Recipient.message_id, Recipient.email, Recipient.from_email).where(Recipient.message_id.in_(message_ids))
     ):
         addresses[message_id].append(email)
+        senders[message_id].add(from_email)
     custom_args: dict[str, list[dict[str, Any]]] = {m: [] for m in message_ids}
     for message_id, args in session.execute(
         select(Envelope.message_id, Envelope.custom_args).where(Envelope.message_id.in_(message_ids))
@@ -96,7 +98,8 @@ def _labels(session: Session, message_ids: list[str]) -> dict[str, list[dict[str
         ).where(Message.id.in_(message_ids))
     )  # fmt: skip
     return {
-        row.id: mail_search.labels_of(row, [row.custom_args, *custom_args[row.id]], addresses[row.id]) for row in rows
+        row.id: mail_search.labels_of(row, [row.custom_args, *custom_args[row.id]], addresses[row.id], senders[row.id])
+        for row in rows
     }
 
 

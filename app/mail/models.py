@@ -69,11 +69,10 @@ class Recipient(Base):
     """One recipient of one envelope; `id` is SendGrid's per-recipient `sg_message_id`."""
 
     __tablename__ = "message_recipients"
-    # Email Activity lists an account's recipients by last event, narrowed by address, sender or status.
+    # Email Activity lists an account's recipients by last event, or by status (addresses go through the
+    # sends' labels, written after the send rather than by it).
     __table_args__ = (
         Index("ix_message_recipients_account_last_event", "account_id", "last_event_time"),
-        Index("ix_message_recipients_account_email", "account_id", "email", "last_event_time"),
-        Index("ix_message_recipients_account_from", "account_id", "from_email", "last_event_time"),
         Index("ix_message_recipients_account_status", "account_id", "status", "last_event_time"),
     )
 

@@ -53,12 +53,14 @@ def custom_arg_label(key: str, value: str) -> tuple[str, str]:
     return ("a", f"{key}{LABEL_SEPARATOR}{value}")
 
 
-def labels_of(message: Any, custom_args: list[dict[str, Any]], addresses: list[str]) -> list[dict[str, Any]]:
-    """A message's label rows (`message` has its columns as attributes): each distinct recipient address, its
-    sender, API key, template, categories and custom arguments (the message's and every personalization's,
-    string values)."""
+def labels_of(
+    message: Any, custom_args: list[dict[str, Any]], addresses: list[str], senders: set[str]
+) -> list[dict[str, Any]]:
+    """A message's label rows (`message` has its columns as attributes): each distinct recipient address,
+    sender (the message's and each personalization's), API key, template, category and custom argument (the
+    message's and every personalization's, string values)."""
     found = dict.fromkeys(label("t", address) for address in addresses)
-    found[label("f", message.from_email)] = None
+    found.update(dict.fromkeys(label("f", sender) for sender in {message.from_email, *senders}))
     for kind, column in _MESSAGE_COLUMNS.items():
         if getattr(message, column.key) is not None:
             found[(kind, getattr(message, column.key))] = None
@@ -91,7 +93,10 @@ def plainly_labelled(kind: str, value: str) -> ColumnElement[bool]:
     if kind == "t":
         return select(Recipient.id).where(Recipient.message_id == Message.id, Recipient.email == value).exists()
     if kind == "f":
-        return func.lower(Message.from_email) == value
+        by_personalization = select(Recipient.id).where(
+            Recipient.message_id == Message.id, Recipient.from_email == value
+        )
+        return or_(func.lower(Message.from_email) == value, by_personalization.exists())
     if kind == "c":
         return cast(Message.categories, String).contains(json.dumps(value), autoescape=True)
     key, _, arg = value.partition(LABEL_SEPARATOR)

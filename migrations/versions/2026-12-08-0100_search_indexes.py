@@ -65,10 +65,9 @@ def upgrade() -> None:
     op.create_index("ix_messages_account_created", "messages", ["account_id", "created_at", "id"])
 
     op.drop_index("ix_message_recipients_email", table_name="message_recipients")
-    for name, column in (("email", "email"), ("from", "from_email"), ("status", "status")):
-        op.create_index(
-            f"ix_message_recipients_account_{name}", "message_recipients", ["account_id", column, "last_event_time"]
-        )
+    op.create_index(
+        "ix_message_recipients_account_status", "message_recipients", ["account_id", "status", "last_event_time"]
+    )
 
     if sqlite:
         for statement in _SQLITE_SEARCH:
@@ -122,8 +121,7 @@ def downgrade() -> None:
         op.execute("DROP TABLE message_recipients_search")
     else:
         op.execute("DROP INDEX IF EXISTS ix_message_recipients_search")
-    for name in ("email", "from", "status"):
-        op.drop_index(f"ix_message_recipients_account_{name}", table_name="message_recipients")
+    op.drop_index("ix_message_recipients_account_status", table_name="message_recipients")
     op.create_index("ix_message_recipients_email", "message_recipients", ["email"])
     for name in ("created", "account_created"):
         op.drop_index(f"ix_messages_{name}", table_name="messages")

@@ -243,3 +243,37 @@ async def test_a_text_walk_pages_by_cursor_and_keeps_the_other_filters(
             break
         page = await _page(client, text="common word", category="even", limit="2", cursor=page["next_cursor"])
     assert seen == sent[::-2]
+
+
+async def test_activity_addresses_answer_alike_for_rare_and_common_values(
+    client: httpx.AsyncClient, keys: Keys, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    two = body(personalizations=[{"to": [{"email": "Ann@example.com"}], "cc": [{"email": "cc@example.com"}]}])
+    two["from"] = {"email": "Boss@Example.com"}
+    await _send(client, keys.default, two)
+    await _send(client, keys.default, body(personalizations=[{"to": [{"email": "bob@example.com"}]}]))
+
+    async def recipients(query: str) -> list[str]:
+        response = await client.get("/v3/messages", params={"query": query}, headers=bearer(keys.default))
+        assert response.status_code == 200, response.text
+        return sorted(m["to_email"] for m in response.json()["messages"])
+
+    queries = [
+        'to_email="ANN@example.com"',
+        'to_email="cc@example.com"',
+        'from_email="boss@example.com"',
+        'to_email="nobody@example.com"',
+        'to_email="bob@example.com" AND from_email="boss@example.com"',
+    ]
+    found = {q: await recipients(q) for q in queries}
+    assert list(found.values()) == [
+        ["ann@example.com"],
+        ["cc@example.com"],
+        ["ann@example.com", "cc@example.com"],
+        [],
+        [],
+    ]
+    assert await indexer.catch_up(db, settle=NO_WAIT) == 2
+    assert {q: await recipients(q) for q in queries} == found, "from the labels as from the unindexed messages"
+    monkeypatch.setattr(activity, "_FEW", 0)
+    assert {q: await recipients(q) for q in queries} == found

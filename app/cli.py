@@ -147,6 +147,7 @@ def cmd_smtp(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _relay_until_stopped(settings: Settings, db: Database) -> None:
+    from app.kernel import background
     from app.scheduling import scheduler
     from app.smtp import server
 
@@ -161,7 +162,7 @@ async def _relay_until_stopped(settings: Settings, db: Database) -> None:
     try:
         await stop.wait()
     finally:
-        await scheduler.stop(deliveries)
+        await background.stop(deliveries)
         await relay.close()
 
 

@@ -16,7 +16,7 @@ from app.delivery import rules_source as delivery_rules_source
 from app.faults import service as faults
 from app.faults.middleware import FaultInjection
 from app.inspection import indexer
-from app.kernel import http_errors
+from app.kernel import background, http_errors
 from app.kernel.config import Settings, get_settings
 from app.kernel.db import storage
 from app.kernel.db.session import Database
@@ -85,12 +85,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await storage.stop_watch(storage_watch)
-        await indexer.stop(search_index)
-        await retention.stop(pruning)
-        await faults.stop_watching(fault_watch)
-        await webhook_dispatch.stop(event_webhooks)
-        await scheduler.stop(deliveries)
+        for task in (storage_watch, search_index, pruning, fault_watch, event_webhooks, deliveries):
+            await background.stop(task)
         if relay is not None:
             await relay.close()
 

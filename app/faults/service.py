@@ -8,7 +8,6 @@ next request does). Counters behind `nth`, `every`, `times` and the seeded rando
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import random
@@ -254,12 +253,6 @@ async def watch(registry: Registry) -> None:
 
 def start_watching(registry: Registry) -> asyncio.Task[None]:
     return asyncio.get_running_loop().create_task(watch(registry), name="sgmirror-faults")
-
-
-async def stop_watching(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 # ---- changes (the caller's session commits; the registry sees them at its next refresh) ----

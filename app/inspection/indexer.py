@@ -16,7 +16,6 @@ trickles (decoding a message's bodies costs about what its send did), and catche
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -156,9 +155,3 @@ async def _loop(db: Database) -> None:
 
 def start(db: Database) -> asyncio.Task[None]:
     return asyncio.create_task(_loop(db), name="sgmirror-search-index")
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -14,7 +14,6 @@ rows, then recipients, then events), so a prune and a pass never wait for each o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -195,11 +194,3 @@ def start(db: Database, settings: Settings) -> asyncio.Task[None] | None:
     if policy is None:
         return None
     return asyncio.create_task(_loop(db, policy), name="sgmirror-retention")
-
-
-async def stop(task: asyncio.Task[None] | None) -> None:
-    if task is None:
-        return
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -10,7 +10,6 @@ at a time — and gives each its fate by its batch's status: delivered, discarde
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -185,9 +184,3 @@ async def _loop(db: Database, interval: float) -> None:
 def start(db: Database, interval: float) -> asyncio.Task[None]:
     """Run the scheduler in the background of the running loop (the server's lifespan)."""
     return asyncio.create_task(_loop(db, interval), name="sgmirror-scheduler")
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -11,7 +11,6 @@ most an hour apart) until 24 hours after the batch was made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from dataclasses import dataclass
@@ -209,9 +208,3 @@ async def _loop(db: Database, interval: float) -> None:
 def start(db: Database, interval: float) -> asyncio.Task[None]:
     """Run the dispatcher in the background of the running loop (the server's lifespan)."""
     return asyncio.create_task(_loop(db, interval), name="sgmirror-event-webhooks")
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

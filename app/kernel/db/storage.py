@@ -217,9 +217,3 @@ async def watch(db: Database) -> None:
 
 def start_watch(db: Database) -> asyncio.Task[None]:
     return asyncio.create_task(watch(db), name="sgmirror-storage-watch")
-
-
-async def stop_watch(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any, Final
 
 from sqlalchemy import and_, func, select
@@ -13,7 +12,7 @@ from sqlalchemy.sql import ColumnElement
 
 from app.activity import query as activity_query
 from app.activity import sql as activity_sql
-from app.activity.syntax import Comparison, Value
+from app.activity.syntax import And, Comparison, Expr, Value
 from app.kernel.db.base import as_utc
 from app.kernel.errors import BadRequest, NotFound
 from app.kernel.principal import Principal
@@ -69,24 +68,45 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     """Recipients of the account matching `query`, most recent event first."""
     if query is None or not query.strip():
         raise BadRequest("query parameter is required")
-    condition = activity_sql.compile_query(activity_query.parse_query(query), COLUMNS, partial(_rewrite, session))
+    parsed = activity_query.parse_query(query)
+    rewriter = _Rewriter(session, top_level=_conjuncts(parsed))
+    condition = activity_sql.compile_query(parsed, COLUMNS, rewriter)
+    # Every match may be among a short list of sends: then the account is tested through no index, or
+    # SQLite (without statistics) would rather walk the account's recipients in order and test each one.
+    account = func.coalesce(Recipient.account_id, "") if rewriter.by_message else Recipient.account_id
     statement = (
         select(Recipient)
         .join(Message, Message.id == Recipient.message_id)
-        .where(Recipient.account_id == principal.account_id, Message.sandbox.is_(False), condition)
+        .where(account == principal.account_id, Message.sandbox.is_(False), condition)
         .order_by(Recipient.last_event_time.desc(), Recipient.id)
         .limit(_limit(limit))
     )
     return list(session.scalars(statement))
 
 
-def _rewrite(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:
-    """Comparisons that need more than the plain column condition to stay index-backed, else None."""
-    if comparison.field == "subject":
-        return _indexed_subject(session, comparison)
-    if comparison.field in _LABELLED_FIELDS and comparison.op == "=":
-        return _labelled_field(session, comparison.field, comparison.value)
-    return None
+def _conjuncts(expr: Expr) -> list[Expr]:
+    """The parts of a query that every match satisfies (its top-level AND chain)."""
+    return _conjuncts(expr.left) + _conjuncts(expr.right) if isinstance(expr, And) else [expr]
+
+
+class _Rewriter:
+    """Compiles comparisons that need more than their column (see `_rewrite`), noting whether one of the
+    query's top-level conditions became a short list of sends (`by_message`)."""
+
+    def __init__(self, session: Session, top_level: list[Expr]) -> None:
+        self.session = session
+        self.top_level = top_level
+        self.by_message = False
+
+    def __call__(self, comparison: Comparison) -> ColumnElement[bool] | None:
+        if comparison.field == "subject":
+            return _indexed_subject(self.session, comparison)
+        if comparison.field in _LABELLED_FIELDS and comparison.op == "=":
+            found = _labelled_field(self.session, comparison.field, comparison.value)
+            if found is not None and found[1] and any(part is comparison for part in self.top_level):
+                self.by_message = True
+            return None if found is None else found[0]
+        return None
 
 
 # Fields found through the sends' labels (many recipients or few may share a value): the field's column,
@@ -101,18 +121,18 @@ _LABELLED_FIELDS = {
 _FEW: Final = 5_000
 
 
-def _labelled_field(session: Session, field: str, value: Value) -> ColumnElement[bool] | None:
+def _labelled_field(session: Session, field: str, value: Value) -> tuple[ColumnElement[bool], bool] | None:
     """A rare value drives from the sends labelled with it; a common one is compared as recipients are walked
-    by last event (the planner, without statistics, would otherwise gather and sort them all)."""
+    by last event (the planner, without statistics, would otherwise gather and sort them all). With the
+    condition, whether it is a short list of sends."""
     column, kind, also_compared = _LABELLED_FIELDS[field]
     if not isinstance(value, str):
         return None
     wanted = value.lower() if kind in ("t", "f") else value
-    plain = func.coalesce(column, "") == wanted  # coalesce: the same test, through no index
-    if mail_search.label_count(session, kind, wanted, _FEW) > _FEW:
-        return plain
-    labelled = mail_search.labelled(kind, wanted, Recipient.message_id.expression, mail_search.unindexed(session))
-    return and_(labelled, column == wanted) if also_compared else labelled
+    labelled = mail_search.labelled_few(session, kind, wanted, Recipient.message_id.expression, _FEW)
+    if labelled is None:
+        return func.coalesce(column, "") == wanted, False  # coalesce: the same test, through no index
+    return (and_(labelled, column == wanted) if also_compared else labelled), True
 
 
 def _indexed_subject(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:

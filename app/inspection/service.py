@@ -107,7 +107,8 @@ def _plan(
     """Drive from the first exact label filtered on (its index is in creation order), else from messages.
 
     Messages the index pass has not reached (`tail`) are tested directly; while there are any, the listing
-    drives from messages and each label filter also takes the tail messages that match it plainly.
+    drives from messages, and each label filter is a list of ids (a rare value: the labelled messages and
+    the tail's plain matches) or a condition tested as the walk goes (a common one).
     """
     tail = mail_search.unindexed(session)
     labels = _labels(filters)
@@ -122,7 +123,7 @@ def _plan(
     else:
         at, ident = Message.created_at.expression, Message.id.expression
         ids = select(ident)
-    conditions = [mail_search.labelled(kind, value, ident, tail) for kind, value in labels]
+    conditions = [_with_label(session, kind, value, ident, tail) for kind, value in labels]
     if filters.account:
         conditions.append(Message.account_id == _account_id(session, filters.account))
     if filters.since:
@@ -142,6 +143,14 @@ def _plan(
             text_search = None
     walks = any(n.walks for n in narrowings) or text_search is not None
     return _Plan(ids, at, ident, walks, text_search)
+
+
+def _with_label(
+    session: Session, kind: str, value: str, ident: ColumnElement[str], tail: mail_search.Tail
+) -> ColumnElement[bool]:
+    """A label filter beside a non-empty tail (or after the first, which drives): see `_plan`."""
+    few = None if tail.empty else mail_search.labelled_few(session, kind, value, ident, mail_search.CANDIDATE_LIMIT)
+    return few if few is not None else mail_search.labelled(kind, value, ident, tail)
 
 
 def _labels(filters: Filters) -> list[tuple[str, str]]:

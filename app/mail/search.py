@@ -80,10 +80,20 @@ def labelled(kind: str, value: str, ident: ColumnElement[str], tail: Tail) -> Co
     return or_(indexed, ident.in_(tail.messages().where(plainly_labelled(kind, value))))
 
 
-def label_count(session: Session, kind: str, value: str, limit: int) -> int:
-    """Messages with the label, counted up to limit + 1."""
+def labelled_few(
+    session: Session, kind: str, value: str, ident: ColumnElement[str], limit: int
+) -> ColumnElement[bool] | None:
+    """Messages with the label as a list of ids read here, when at most `limit` carry it (else None), the
+    unindexed tail's plain matches included: a list the planner drives from, where a subquery might become a
+    set that each row of a long walk is tested against."""
     labelled_ = select(MessageLabel.message_id).where(MessageLabel.kind == kind, MessageLabel.value == value)
-    return session.scalar(select(func.count()).select_from(labelled_.limit(limit + 1).subquery())) or 0
+    ids = set(session.scalars(labelled_.limit(limit + 1)))
+    if len(ids) > limit:
+        return None
+    tail = unindexed(session)
+    if not tail.empty:
+        ids.update(session.scalars(tail.messages().where(plainly_labelled(kind, value))))
+    return ident.in_(_inlined("labelled", ids))
 
 
 def plainly_labelled(kind: str, value: str) -> ColumnElement[bool]:

@@ -377,6 +377,22 @@ def make_store(name: str, opts: Options) -> Store:
     return Store(name, data_dir, database_url, read_accounts(url))
 
 
+def reused_store(data_dir: Path) -> Store:
+    """A big SQLite store an earlier run kept (`--keep`): searched as it is, with every message it holds."""
+    return Store("big", data_dir, None, read_accounts(f"sqlite:///{data_dir / DB_NAME}"))
+
+
+def stored_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM messages")).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def wait_up(server: Server, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -618,6 +634,7 @@ class Options:
     database: str = "sqlite"
     batch: int = 2000
     postgres: Any = None
+    reuse: Path | None = None
 
 
 def measure_store(label: str, round_no: int, store: Store, n: int, opts: Options, wal: WalWatch) -> StoreRun:
@@ -689,11 +706,16 @@ def measure_send(server: Server, opts: Options) -> WrkResult:
 
 def run(opts: Options, wal: WalWatch) -> tuple[list[StoreRun], dict[str, FillStats]]:
     """Fill the big store once; every round makes and fills a fresh store anew (mail send grows it)."""
-    log(f"big store: {opts.messages:,} messages")
-    big = make_store("big", opts)
     fills = {}
-    with wal.watching("fill", big.sqlite_file):
-        fills["big"] = fill(big, opts.messages, batch=opts.batch)
+    if opts.reuse is not None:
+        big = reused_store(opts.reuse)
+        fills["big"] = FillStats(stored_count(big.url))
+        log(f"big store: reused from {opts.reuse}, {fills['big'].messages:,} messages")
+    else:
+        log(f"big store: {opts.messages:,} messages")
+        big = make_store("big", opts)
+        with wal.watching("fill", big.sqlite_file):
+            fills["big"] = fill(big, opts.messages, batch=opts.batch)
     if big.sqlite_file is not None:
         log(f"  big store file: {big.sqlite_file.stat().st_size / 2**20:,.0f} MiB")
     runs = []
@@ -726,6 +748,16 @@ def _ms(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
 
+def _fill_line(big: FillStats, opts: Options) -> str:
+    if opts.reuse is not None:
+        return f"Fill: none, the big store of an earlier run (filled with {opts.messages:,}) holding {big.messages:,}."
+    return (
+        f"Fill: {big.messages:,} messages, {big.total_rows:,} rows "
+        f"({', '.join(f'{name} {count:,}' for name, count in big.rows.items())}) in {big.seconds:,.0f} s: "
+        f"{big.messages / big.seconds:,.0f} messages/s, {big.total_rows / big.seconds:,.0f} rows/s."
+    )
+
+
 def report(opts: Options, runs: list[StoreRun], fills: dict[str, FillStats], wal: WalWatch) -> str:
     big = fills["big"]
     offset_kinds = {kind.name for kind in search_kinds(1, Accounts([""] * 4, [""] * 4, ""), [""]) if kind.by_offset}
@@ -733,9 +765,7 @@ def report(opts: Options, runs: list[StoreRun], fills: dict[str, FillStats], wal
         f"Store-size benchmark: fresh store {opts.fresh:,} messages vs big store {opts.messages:,} messages "
         f"({opts.database}, 1 worker); {opts.rounds} round(s), medians over rounds; {os.cpu_count()} CPUs.",
         "",
-        f"Fill: {big.messages:,} messages, {big.total_rows:,} rows "
-        f"({', '.join(f'{name} {count:,}' for name, count in big.rows.items())}) in {big.seconds:,.0f} s: "
-        f"{big.messages / big.seconds:,.0f} messages/s, {big.total_rows / big.seconds:,.0f} rows/s.",
+        _fill_line(big, opts),
         "",
         f"Searches: one request at a time, up to {opts.queries} per kind after up to 3 warm-ups (fewer when a kind "
         f"spent its {opts.budget:g} s budget: the count is shown); latency is the client's, in ms.",
@@ -818,6 +848,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--batch", type=int, default=2000, help="fill: messages per transaction (default 2000)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (stores, server logs)")
+    parser.add_argument(
+        "--reuse", type=Path, default=None,
+        help="SQLite: search the big store a --keep run left (its 'big' data folder) instead of filling one",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -832,8 +866,9 @@ def main(argv: list[str] | None = None) -> int:
         messages=args.messages, fresh=args.fresh, queries=args.queries, budget=args.budget, rounds=args.rounds,
         duration=args.duration, warmup=args.warmup, connections=args.connections, threads=args.threads,
         kinds=[k.strip() for k in args.kinds.split(",")] if args.kinds else None, wrk=wrk_path, workdir=workdir,
-        database=args.database, batch=args.batch,
+        database=args.database, batch=args.batch, reuse=args.reuse,
     )  # fmt: skip
+
     wal = WalWatch()
     wal.start()
     try:

@@ -55,7 +55,8 @@ class Batch:
 
 def pending(session: Session, limit: int = BATCH, settle: timedelta = mail_search.SETTLE) -> list[str]:
     """The next messages to index, in id order: after the newest indexed, sent `settle` ago or earlier."""
-    settled = mail_service.new_message_id(at_ms=int((time.time() - settle.total_seconds()) * 1000))
+    # Every message sent up to `settle` ago, the current millisecond included.
+    settled = mail_service.first_message_id_of(int((time.time() - settle.total_seconds()) * 1000) + 1)
     query = mail_search.unindexed_messages(session).where(Message.id < settled)
     return list(session.scalars(query.order_by(Message.id).limit(limit)))
 

@@ -74,8 +74,17 @@ def new_message_id(at_ms: int | None = None) -> str:
     lets the store-size benchmark give back-dated messages the ids they would have had.
     """
     millis = time.time_ns() // 1_000_000 if at_ms is None else at_ms
+    return _id_of(millis, _RANDOM.getrandbits(84))
+
+
+def first_message_id_of(at_ms: int) -> str:
+    """The lowest id a message sent at `at_ms` can have: every id below it was sent earlier."""
+    return _id_of(at_ms, 0)
+
+
+def _id_of(millis: int, low_bits: int) -> str:
     # The offset only makes ids start with a letter ('J') rather than '-' for the next century.
-    number = (millis + (20 << 42)) << 84 | _RANDOM.getrandbits(84)
+    number = (millis + (20 << 42)) << 84 | low_bits
     # 132 bits in 18 bytes: the first two of the 24 digits are always zero and dropped.
     digits = binascii.b2a_base64(number.to_bytes(18, "big"), newline=False)[2:]
     return digits.translate(_TO_SORTED).decode("ascii")

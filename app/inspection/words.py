@@ -101,12 +101,17 @@ def search_for(
     if not wanted:
         return TextSearch(wanted, Narrowing(false()), [])
     decoded = _matches_decoded(session, candidates, ident, tail, wanted)
-    # Inlined rather than bound: the decoded matches can pass a driver's limit on bound parameters.
-    in_decoded = ident.in_(bindparam("decoded_matches", decoded, expanding=True, literal_execute=True))
     if may_walk and _index_matches(session, wanted) > mail_search.CANDIDATE_LIMIT:
         return TextSearch(wanted, None, decoded)
-    indexed = ident.in_(select(MessageWords.message_id).where(_in_index(session, wanted)))
-    return TextSearch(wanted, Narrowing(indexed | in_decoded if decoded else indexed), decoded)
+    # Read here and inlined: a list the planner drives from (as a subquery, both backends' planners may
+    # walk the listing and test every message against it), and longer than a driver's limit on parameters.
+    found = set(session.scalars(select(MessageWords.message_id).where(_in_index(session, wanted))))
+    found.update(decoded)
+    return TextSearch(
+        wanted,
+        Narrowing(ident.in_(bindparam("text_matches", sorted(found), expanding=True, literal_execute=True))),
+        decoded,
+    )
 
 
 def newest_indexed(session: Session, wanted: list[str], *, below: int | None, count: int) -> list[tuple[int, str]]:

@@ -22,7 +22,7 @@ from app.kernel.db.writer import GroupCommitWriter
 CACHE_KIB = 8192
 MMAP_BYTES = 0
 HEAP_LIMIT_BYTES = 64 * 1024 * 1024
-# After a checkpoint has emptied the WAL, its file is cut back to this size (it grows under sustained load).
+# The checkpoint thread restarts the WAL once it holds more than this, and its file is then cut back to it.
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
@@ -61,7 +61,7 @@ def _checkpointer(engine: Engine) -> Checkpointer | None:
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return None
-    checkpointer = Checkpointer(path)
+    checkpointer = Checkpointer(path, WAL_LIMIT_BYTES)
     event.listen(engine, "connect", _no_automatic_checkpoints)
     event.listen(engine, "commit", lambda _connection: checkpointer.after_commit())
     return checkpointer

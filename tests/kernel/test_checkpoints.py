@@ -1,5 +1,6 @@
-"""SQLite: the serving database copies its WAL back on the checkpoint thread, never inside a commit, and
-keeps the WAL near its bound however long commits go on."""
+"""SQLite: the serving database copies its WAL back on the checkpoint thread, never inside a commit; the
+WAL stays near its bound however long commits go on; and background passes never fail with "database is
+locked"."""
 
 from __future__ import annotations
 
@@ -151,3 +152,33 @@ async def test_background_passes_never_fail_while_the_wal_restarts_under_load(
     finally:
         db.dispose()
     assert passes > 10
+
+
+@pytest.mark.anyio
+async def test_a_background_pass_waits_out_a_write_lock_held_past_the_busy_timeout(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_session, "BUSY_TIMEOUT_SECONDS", 0.2)
+    url = new_database_url(request, "sqlite", "sgmirror_long_write_lock")
+    migrate.upgrade(url)
+    db = Database(url)
+    locked = threading.Event()
+
+    def hold_the_write_lock() -> None:
+        # Another connection (a long transaction, another process) keeps the lock for five busy timeouts.
+        connection = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(1.0)
+        connection.execute("COMMIT")
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        await asyncio.to_thread(locked.wait)
+        delivered = await scheduler.run_once(db)
+    finally:
+        holder.join()
+        db.dispose()
+    assert delivered == 0

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from app.activity import schemas
 from app.activity import service as activity
-from app.kernel.deps import SessionDep, scoped
+from app.kernel.deps import ReadSessionDep, scoped
 from app.kernel.error_schemas import error_responses
 from app.kernel.principal import Principal
 from app.kernel.timestamps import rfc3339
@@ -37,7 +37,7 @@ def _summary(recipient: Recipient) -> schemas.ActivitySummary:
 
 @router.get("/v3/messages", response_model=schemas.ActivityList, responses=error_responses(400, 403, 429))
 def list_messages(
-    session: SessionDep,
+    session: ReadSessionDep,
     principal: Reader,
     query: Annotated[str | None, Query(description='Email Activity query, e.g. to_email="a@example.com"')] = None,
     limit: Annotated[str | None, Query(description="1 to 1000, default 10")] = None,
@@ -54,7 +54,7 @@ def list_messages(
     response_model_exclude_none=True,
     responses=error_responses(400, 403, 404),
 )
-def get_message(session: SessionDep, principal: Reader, msg_id: str) -> schemas.ActivityDetailOut:
+def get_message(session: ReadSessionDep, principal: Reader, msg_id: str) -> schemas.ActivityDetailOut:
     """One recipient's message with its event history."""
     found = activity.detail(session, principal, msg_id)
     summary = _summary(found.recipient)

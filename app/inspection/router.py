@@ -12,7 +12,7 @@ from app.inspection import schemas
 from app.inspection import service as inspection
 from app.kernel.db.base import as_utc
 from app.kernel.db.session import Database
-from app.kernel.deps import AdminDep, SessionDep, get_database, optional_int
+from app.kernel.deps import AdminDep, ReadSessionDep, SessionDep, get_database, optional_int
 from app.kernel.error_schemas import error_responses
 from app.kernel.errors import BadRequest, ErrorDetail, SendGridError
 from app.kernel.timestamps import rfc3339
@@ -90,7 +90,7 @@ def _page(session: Session, messages: list[Message]) -> list[schemas.MessageSumm
     dependencies=[_only(*FILTERS, "limit", "offset", "cursor")],
 )
 def list_stored_messages(
-    session: SessionDep,
+    session: ReadSessionDep,
     filters: FiltersDep,
     limit: Annotated[str | None, Query(description="1 to 500, default 50")] = None,
     offset: Annotated[str | None, Query(description="skip this many (after `cursor`, if given)")] = None,

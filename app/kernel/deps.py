@@ -38,6 +38,18 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only unit of work on the read engine, ended before the response is sent."""
+    db: Database = request.app.state.db
+    with db.read_session() as session:
+        yield session
+
+
+# For routes that only read, and may read for long (searches over the stored mail): on SQLite a SessionDep
+# takes the write lock at its first query and would hold up every send and background pass for the search.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+
+
 async def get_principal(
     request: Request,
     _bearer: Annotated[Any, Security(bearer_scheme)] = None,

@@ -22,8 +22,10 @@ from app.kernel.db.writer import GroupCommitWriter
 CACHE_KIB = 8192
 MMAP_BYTES = 0
 HEAP_LIMIT_BYTES = 64 * 1024 * 1024
-# After a checkpoint has emptied the WAL, its file is cut back to this size (it grows under sustained load).
+# The checkpoint thread restarts the WAL once it holds more than this, and its file is then cut back to it.
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
+# How long a connection waits for a lock another holds before SQLITE_BUSY ("database is locked").
+BUSY_TIMEOUT_SECONDS = 30.0
 
 
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
@@ -33,7 +35,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
         return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
     event.listen(engine, "connect", _configure_sqlite)
     # Readers keep SQLite's deferred BEGIN so that, under WAL, they never wait for the writer.
     event.listen(engine, "begin", _begin_deferred if read_only else _begin_immediate)
@@ -48,7 +50,7 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.execute(f"PRAGMA soft_heap_limit={HEAP_LIMIT_BYTES}")
@@ -61,7 +63,7 @@ def _checkpointer(engine: Engine) -> Checkpointer | None:
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:":
         return None
-    checkpointer = Checkpointer(path)
+    checkpointer = Checkpointer(path, WAL_LIMIT_BYTES)
     event.listen(engine, "connect", _no_automatic_checkpoints)
     event.listen(engine, "commit", lambda _connection: checkpointer.after_commit())
     return checkpointer

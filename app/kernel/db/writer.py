@@ -14,7 +14,9 @@ the database:
   The loop never waits for SQLite's write lock, though: a request served in the threadpool may hold it
   until the loop schedules that request's COMMIT, so waiting would stall both until the busy timeout.
   When the lock is taken (or the thread still has work, which must commit first), the batch goes to the
-  writer thread, whose connection waits as long as it takes.
+  writer thread, whose connection waits as long as it takes: past its busy timeout too, so that no job,
+  background passes' included, fails with "database is locked" because another connection (a long
+  transaction, another process, a RESTART checkpoint) held the write lock for a while.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine, RootTransaction, Table
 from sqlalchemy.exc import OperationalError
 
 from app.kernel.db import bulk, storage
@@ -249,7 +252,7 @@ class GroupCommitWriter:
         """A transaction on the writer thread's own connection, kept across batches (checking one out
         of the pool per batch cost more than the batch's INSERTs); a broken one is replaced."""
         conn = self._connection = self._usable(self._connection, wait=True)
-        with conn.begin():
+        with _begin_waiting(conn):
             yield conn
 
     def _usable(self, conn: Connection | None, *, wait: bool) -> Connection:
@@ -276,6 +279,23 @@ class GroupCommitWriter:
     def _notify(self) -> None:
         for listener in self._listeners:
             listener()
+
+
+def _begin_waiting(conn: Connection) -> RootTransaction:
+    """BEGIN, however many busy timeouts another connection holds SQLite's write lock for."""
+    while True:
+        try:
+            return conn.begin()
+        except OperationalError as error:
+            if not _busy(error):
+                raise
+            log.warning("SQLite's write lock is held by another connection past the busy timeout; still waiting")
+
+
+def _busy(error: OperationalError) -> bool:
+    """SQLITE_BUSY ("database is locked"): the lock is still taken, nothing went wrong."""
+    cause = error.orig
+    return isinstance(cause, sqlite3.OperationalError) and cause.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _close(conn: Connection | None) -> None:

@@ -166,10 +166,11 @@ def few_candidates(session: Session, field: str, pattern: str, tail: Tail) -> li
         if _count(session, candidates) > CANDIDATE_LIMIT:
             return None
     exact = getattr(Recipient, field).ilike(pattern, escape="\\")
-    if not tail.empty:
-        candidates = or_(candidates, Recipient.message_id.in_(tail.messages()))
-    rows = session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact))
-    return [(row[0], row[1]) for row in rows]
+    found = list(session.execute(select(Recipient.id, Recipient.message_id).where(candidates, exact)))
+    if not tail.empty:  # a query of its own: OR-ed into the one above, it would scan the recipients
+        tail_recipients = Recipient.message_id.in_(tail.messages())
+        found += session.execute(select(Recipient.id, Recipient.message_id).where(tail_recipients, exact))
+    return [(row[0], row[1]) for row in found]
 
 
 def _count(session: Session, candidates: ColumnElement[bool]) -> int:

@@ -71,7 +71,7 @@ def search(session: Session, principal: Principal, *, query: str | None, limit: 
     parsed = activity_query.parse_query(query)
     rewriter = _Rewriter(session, top_level=_conjuncts(parsed))
     condition = activity_sql.compile_query(parsed, COLUMNS, rewriter)
-    # Every match may be among a short list of sends: then the account is tested through no index, or
+    # Every match may be among a short list of sends or recipients: then the account is tested through no index, or
     # SQLite (without statistics) would rather walk the account's recipients in order and test each one.
     account = func.coalesce(Recipient.account_id, "") if rewriter.by_message else Recipient.account_id
     statement = (
@@ -90,8 +90,8 @@ def _conjuncts(expr: Expr) -> list[Expr]:
 
 
 class _Rewriter:
-    """Compiles comparisons that need more than their column (see `_rewrite`), noting whether one of the
-    query's top-level conditions became a short list of sends (`by_message`)."""
+    """Compiles comparisons that need more than their column, noting whether one of the query's top-level
+    conditions became a short list of sends or recipients (`by_message`)."""
 
     def __init__(self, session: Session, top_level: list[Expr]) -> None:
         self.session = session
@@ -100,13 +100,14 @@ class _Rewriter:
 
     def __call__(self, comparison: Comparison) -> ColumnElement[bool] | None:
         if comparison.field == "subject":
-            return _indexed_subject(self.session, comparison)
-        if comparison.field in _LABELLED_FIELDS and comparison.op == "=":
+            found = _indexed_subject(self.session, comparison)
+        elif comparison.field in _LABELLED_FIELDS and comparison.op == "=":
             found = _labelled_field(self.session, comparison.field, comparison.value)
-            if found is not None and found[1] and any(part is comparison for part in self.top_level):
-                self.by_message = True
-            return None if found is None else found[0]
-        return None
+        else:
+            return None
+        if found is not None and found[1] and any(part is comparison for part in self.top_level):
+            self.by_message = True
+        return None if found is None else found[0]
 
 
 # Fields found through the sends' labels (many recipients or few may share a value): the field's column,
@@ -135,15 +136,16 @@ def _labelled_field(session: Session, field: str, value: Value) -> tuple[ColumnE
     return (and_(labelled, column == wanted) if also_compared else labelled), True
 
 
-def _indexed_subject(session: Session, comparison: Comparison) -> ColumnElement[bool] | None:
-    """`subject` LIKE and = through the substring index (the other comparisons compile as usual)."""
+def _indexed_subject(session: Session, comparison: Comparison) -> tuple[ColumnElement[bool], bool] | None:
+    """`subject` LIKE and = through the substring index (the other comparisons compile as usual), and whether
+    it became a short list of recipients."""
     if not isinstance(comparison.value, str):
         return None
     if comparison.op == "LIKE":
         return mail_search.recipients_like(session, "subject", comparison.value)
     if comparison.op == "=":
-        exact = Recipient.subject == comparison.value
-        return and_(mail_search.recipients_like(session, "subject", mail_search.like_escaped(comparison.value)), exact)
+        found, listed = mail_search.recipients_like(session, "subject", mail_search.like_escaped(comparison.value))
+        return and_(found, Recipient.subject == comparison.value), listed
     return None
 
 

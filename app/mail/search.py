@@ -200,13 +200,14 @@ def messages_with(session: Session, field: str, pattern: str, ident: ColumnEleme
     return Narrowing(select(Recipient.id).where(Recipient.message_id == ident, exact).exists(), walks=True)
 
 
-def recipients_like(session: Session, field: str, pattern: str) -> ColumnElement[bool]:
-    """Recipients whose `field` is LIKE `pattern` in any case, index-backed where the pattern allows."""
+def recipients_like(session: Session, field: str, pattern: str) -> tuple[ColumnElement[bool], bool]:
+    """Recipients whose `field` is LIKE `pattern` in any case, index-backed where the pattern allows; with the
+    condition, whether it is a short list of recipients (which a query should drive from)."""
     found = few_candidates(session, field, pattern, unindexed(session))
     if found is not None:
-        return Recipient.id.in_(_inlined("recipient_ids", {recipient_id for recipient_id, _ in found}))
+        return Recipient.id.in_(_inlined("recipient_ids", {recipient_id for recipient_id, _ in found})), True
     exact: ColumnElement[bool] = getattr(Recipient, field).ilike(pattern, escape="\\")
-    return exact
+    return exact, False
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,10 @@ one or two of eight categories; `custom_args`; 1 % sandbox sends and, in the las
 sends still to come; creation times spread evenly over the 30 days before the fill.
 
 Then, for each store (the big one is filled once; every round makes and fills a fresh one of `--fresh`
-messages): start `sgmirror serve` (1 worker, API rate limits off), run every search kind `--queries` times
-(or until `--budget` seconds are spent on it, at least 3 times; 1 past three budgets) after up to 3
+messages): start `sgmirror serve` (1 worker, API rate limits off), wait until its search index pass has
+reached every message (a store at rest; a reused store may hold sends it had not indexed), run every
+search kind `--queries` times (or until `--budget` seconds are spent on it, at least 3 times; 1 past three
+budgets) after up to 3
 unmeasured warm-ups, one request at a time over one keep-alive connection; record the server's RSS (its
 whole process group) after the searches; then measure mail send with wrk as bench.run does. Rounds
 alternate the order of the two stores; the tables give medians over rounds and big / fresh ratios from the
@@ -393,6 +395,27 @@ def stored_count(url: str) -> int:
         engine.dispose()
 
 
+def wait_indexed(url: str, timeout: float = 900) -> None:
+    """Until the server's search index pass has reached every message (a reused store may hold sends it had
+    not indexed when its server stopped): searches are measured on a store at rest."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from app.mail import search as mail_search
+
+    engine = create_engine(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                if mail_search.unindexed(session).empty:
+                    return
+            time.sleep(1)
+        log("  the search index pass had not caught up; measuring anyway")
+    finally:
+        engine.dispose()
+
+
 def wait_up(server: Server, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -647,6 +670,7 @@ def measure_store(label: str, round_no: int, store: Store, n: int, opts: Options
     try:
         with wal.watching(label, store.sqlite_file):
             wait_up(server)
+            wait_indexed(store.url)
             cursors = deep_cursors(store)
             kinds = [k for k in search_kinds(n, store.accounts, cursors) if opts.kinds is None or k.name in opts.kinds]
             with httpx.Client(base_url=server.base_url, timeout=3600) as client:
